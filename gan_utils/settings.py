@@ -1,0 +1,137 @@
+"""Hardware profiles (smoke, cpu, gpu), seeding, quiet TensorFlow logs and the banner.
+
+Every size that costs time lives here, so a notebook never sets one as a literal.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import random
+import warnings
+
+import numpy as np
+
+PROFILE_ENV = "GAN_BOOK_PROFILE"
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """How much work a run may do. A profile never changes what a recipe means."""
+
+    name: str
+    purpose: str
+    dataset: str  # default image dataset for chapters and the command line
+    toy_steps: int  # chapter 1: training steps of the MLP GAN on toy2d
+    toy_batch_size: int
+    toy_snapshots: int  # chapter 1: pictures taken during training
+    toy_samples: int  # points drawn to plot a toy2d generator and count its modes
+    mixed_precision: bool
+    jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        purpose="checks that every cell runs (about 30 s a chapter); not for quality",
+        dataset="digits",
+        toy_steps=400,
+        toy_batch_size=256,
+        toy_snapshots=4,
+        toy_samples=1000,
+        mixed_precision=False,
+        jit_compile=False,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        purpose="real, recognisable results on a laptop CPU in minutes",
+        dataset="digits",
+        toy_steps=6000,
+        toy_batch_size=256,
+        toy_snapshots=6,
+        toy_samples=2000,
+        mixed_precision=False,
+        jit_compile=False,
+    ),
+    "gpu": Profile(
+        name="gpu",
+        purpose="full quality on a GPU, with mixed precision",
+        dataset="mnist",
+        toy_steps=10000,
+        toy_batch_size=512,
+        toy_snapshots=6,
+        toy_samples=5000,
+        mixed_precision=True,
+        jit_compile="auto",
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The profile in force, the device it runs on, and why it was chosen."""
+
+    profile: Profile
+    device: str
+    chosen_by: str
+
+    def banner(self) -> str:
+        """One line: profile, device, dataset, and how to change them."""
+        return (
+            f"gan_utils: profile '{self.profile.name}' ({self.chosen_by}) on {self.device}, "
+            f"default dataset '{self.profile.dataset}'. "
+            f"Change with {PROFILE_ENV}=smoke|cpu|gpu before starting the kernel."
+        )
+
+
+def quiet_tensorflow() -> None:
+    """Hide TensorFlow's C++ and Python start-up chatter; errors still show."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="keras.src.trainers")
+
+
+def gpu_devices() -> list[str]:
+    """Names of the GPUs TensorFlow can see (empty on a CPU-only machine)."""
+    import tensorflow as tf
+
+    return [device.name for device in tf.config.list_physical_devices("GPU")]
+
+
+def choose_profile(env: dict[str, str] | None = None, gpus: list[str] | None = None) -> tuple[Profile, str]:
+    """The profile to use and why: GAN_BOOK_PROFILE if set (and not 'auto'), else gpu or cpu by hardware."""
+    env = os.environ if env is None else env
+    requested = env.get(PROFILE_ENV, "").strip().lower()
+    if requested and requested != "auto":
+        if requested not in PROFILES:
+            raise ValueError(
+                f"{PROFILE_ENV}={env[PROFILE_ENV]!r} is not a profile; "
+                f"use one of {', '.join(PROFILES)} or 'auto', or unset it to choose by hardware."
+            )
+        return PROFILES[requested], f"set by {PROFILE_ENV}"
+    gpus = gpu_devices() if gpus is None else gpus
+    return (PROFILES["gpu"] if gpus else PROFILES["cpu"]), "auto-detected"
+
+
+def current() -> Settings:
+    """The settings for this process: quiets TensorFlow, picks the profile, names the device."""
+    quiet_tensorflow()
+    gpus = gpu_devices()
+    profile, chosen_by = choose_profile(gpus=gpus)
+    device = f"{len(gpus)} GPU(s)" if gpus else f"CPU ({os.cpu_count()} cores)"
+    return Settings(profile=profile, device=device, chosen_by=chosen_by)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras so that a run repeats on the same machine."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
+    import keras
+    import tensorflow as tf
+
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    tf.random.set_seed(int(seed))
+    keras.utils.set_random_seed(int(seed))
