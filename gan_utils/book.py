@@ -1,0 +1,63 @@
+"""Helpers for the book's notebooks: the Colab setup cell and myst-nb glue.
+
+`python -m gan_utils.book` rewrites every notebook's first cell from _config.yml.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+
+SETUP_CELL_TAG = "colab-setup"
+
+
+def colab_setup_source(config_path: str | pathlib.Path = "_config.yml") -> str:
+    """The first code cell of every chapter: installs gan_utils in Colab, does nothing elsewhere."""
+    import yaml
+
+    repository = yaml.safe_load(pathlib.Path(config_path).read_text())["repository"]
+    requirement = f"gan_utils @ git+{repository['url']}@{repository['branch']}"
+    return (
+        "# Colab setup: installs gan_utils from the book's repository; outside Colab it does nothing.\n"
+        "import subprocess, sys\n"
+        "if \"google.colab\" in sys.modules:\n"
+        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"{requirement}\"], check=True)"
+    )
+
+
+def setup_cell(notebook_path: str | pathlib.Path) -> dict:
+    """The notebook's first code cell, which must be the Colab setup cell."""
+    cells = json.loads(pathlib.Path(notebook_path).read_text())["cells"]
+    code_cells = [cell for cell in cells if cell["cell_type"] == "code"]
+    if not code_cells:
+        raise ValueError(f"{notebook_path} has no code cell; its first code cell must be the Colab setup cell.")
+    return code_cells[0]
+
+
+def sync_colab_cells(root: str | pathlib.Path = ".") -> list[pathlib.Path]:
+    """Rewrite the Colab setup cell of every notebook under root/book; returns the notebooks changed."""
+    root = pathlib.Path(root)
+    source = colab_setup_source(root / "_config.yml")
+    changed = []
+    for path in sorted((root / "book").glob("*.ipynb")):
+        notebook = json.loads(path.read_text())
+        cell = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+        if "".join(cell["source"]) != source:
+            cell["source"] = source.splitlines(keepends=True)
+            cell.setdefault("metadata", {})["tags"] = [SETUP_CELL_TAG, "remove-output"]
+            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+            changed.append(path)
+    return changed
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """Publish `value` under `name` for the page's prose ({glue:text}`name`); a no-op without myst-nb."""
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # Colab and plain Jupyter: the prose is not rendered from the run there
+        return
+    myst_glue(name, value, display=display)
+
+
+if __name__ == "__main__":
+    for notebook_path in sync_colab_cells():
+        print(f"updated {notebook_path}")

@@ -1,0 +1,363 @@
+"""Figures for the book: image grids, 2-D scatter plots over decision surfaces, and training curves.
+
+Every function draws on a new Figure (or on the `ax` you pass) and returns the Figure; none calls show().
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["images_to_mosaic", "image_grid", "plot_2d", "plot_curves"]
+
+_RANGE_TOLERANCE = 1e-3  # float error allowed outside [-1, 1]; such values are clipped for display
+_REAL_STYLE = dict(color="black", marker="o", s=9, alpha=0.6, linewidths=0)
+_FAKE_STYLE = dict(color="#ffb000", marker="^", s=14, alpha=0.9, edgecolors="black", linewidths=0.3)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
+    return int(value)
+
+
+def _as_float_array(name: str, values) -> np.ndarray:
+    try:
+        array = np.asarray(values)
+    except Exception as error:  # e.g. ragged lists
+        raise TypeError(f"{name} must be a numeric array; converting it failed with: {error}") from None
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(
+            f"{name} must hold real numbers; got dtype {array.dtype}. Convert it with np.asarray(..., dtype='float32')."
+        )
+    return array.astype(np.float32 if array.dtype.itemsize <= 4 else np.float64, copy=False)
+
+
+def _check_images(images) -> np.ndarray:
+    """Images as float NHWC with C in {1, 3}, clipped to [-1, 1]; raises if they are not that."""
+    array = _as_float_array("images", images)
+    if array.ndim != 4:
+        hint = "Add a channel axis for grayscale: images[..., None]." if array.ndim == 3 else ""
+        if array.ndim == 3 and array.shape[-1] in (1, 3):
+            hint = (
+                "For a single image add a batch axis: images[None]; "
+                "for a grayscale batch add a channel axis: images[..., None]."
+            )
+        raise ValueError(
+            f"images must be 4-D NHWC, shaped (N, H, W, C) with C = 1 or 3; got shape {array.shape}. {hint}".strip()
+        )
+    n, height, width, channels = array.shape
+    if channels not in (1, 3):
+        hint = " Drop the alpha channel: images[..., :3]." if channels == 4 else ""
+        if channels not in (1, 3, 4) and array.shape[1] in (1, 3):
+            hint = " It looks channels-first: use np.transpose(images, (0, 2, 3, 1))."
+        raise ValueError(f"images must have 1 or 3 channels in the last axis (NHWC); got shape {array.shape}.{hint}")
+    if n == 0 or height == 0 or width == 0:
+        raise ValueError(f"images is empty (shape {array.shape}); pass at least one image.")
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f"images contain {int((~finite).sum())} NaN or inf values; a generator that outputs them has "
+            "usually diverged. Check the losses, or lower the learning rate."
+        )
+    low, high = float(array.min()), float(array.max())
+    if low < -1 - _RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
+        if low >= 0 and high <= 255:
+            fix = "Divide by 127.5 and subtract 1."
+        else:
+            fix = "Rescale them, or end the generator with a tanh activation."
+        raise ValueError(f"images must be in [-1, 1]; got min {low:.4g}, max {high:.4g}. {fix}")
+    return np.clip(array, -1.0, 1.0)
+
+
+def _check_points(name: str, points) -> np.ndarray:
+    array = _as_float_array(name, points)
+    if array.ndim != 2 or array.shape[1] != 2:
+        hint = " For a single point use points.reshape(1, 2)." if array.shape == (2,) else ""
+        raise ValueError(f"{name} must be 2-D points shaped (N, 2); got shape {array.shape}.{hint}")
+    if not np.isfinite(array).all():
+        raise ValueError(
+            f"{name} contains NaN or inf; if these are generated points, the generator has probably diverged."
+        )
+    return array
+
+
+def _check_extent(extent) -> tuple[float, float, float, float]:
+    try:
+        x0, x1, y0, y1 = (float(v) for v in extent)
+    except (TypeError, ValueError):
+        raise ValueError(f"extent must be four numbers (xmin, xmax, ymin, ymax); got {extent!r}.") from None
+    if not all(map(math.isfinite, (x0, x1, y0, y1))) or not (x0 < x1 and y0 < y1):
+        raise ValueError(
+            f"extent must be finite (xmin, xmax, ymin, ymax) with xmin < xmax and ymin < ymax; got {extent!r}."
+        )
+    return x0, x1, y0, y1
+
+
+# ----------------------------------------------------------------------------- figure helpers
+
+
+def _axes(ax, figsize) -> tuple[Figure, object]:
+    """The Figure and Axes to draw on: the caller's, or a new Figure not registered with pyplot."""
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.add_subplot()
+    if figsize is not None:
+        raise ValueError("figsize only applies to a new figure; pass either ax or figsize, not both.")
+    try:
+        return ax.get_figure(root=True), ax  # matplotlib >= 3.10: the top-level Figure even inside a SubFigure
+    except TypeError:
+        return ax.figure, ax
+
+
+# ----------------------------------------------------------------------------- image grids
+
+
+def _grid_shape(n: int, ncols) -> tuple[int, int]:
+    ncols = math.ceil(math.sqrt(n)) if ncols is None else _check_int("ncols", ncols, 1)
+    return math.ceil(n / ncols), ncols
+
+
+def images_to_mosaic(images, ncols: int | None = None, pad: int = 1, *, pad_value: float = 1.0) -> np.ndarray:
+    """One float32 array in [0, 1] tiling the images row by row: (H', W') for grayscale, (H', W', 3) for colour.
+
+    Pixel x maps to (x + 1) / 2 (-1 black, 1 white); `pad` pixels of `pad_value` separate tiles and fill unused cells.
+    """
+    array = _check_images(images)
+    pad = _check_int("pad", pad, 0)
+    if not 0.0 <= float(pad_value) <= 1.0:
+        raise ValueError(f"pad_value must be in [0, 1] (0 black, 1 white); got {pad_value}.")
+    n, height, width, channels = array.shape
+    rows, cols = _grid_shape(n, ncols)
+    tiles = np.full((rows * cols, height + pad, width + pad, channels), pad_value, dtype=np.float32)
+    tiles[:n, :height, :width] = (array + 1.0) / 2.0
+    mosaic = tiles.reshape(rows, cols, height + pad, width + pad, channels).transpose(0, 2, 1, 3, 4)
+    mosaic = mosaic.reshape(rows * (height + pad), cols * (width + pad), channels)
+    mosaic = mosaic[: mosaic.shape[0] - pad, : mosaic.shape[1] - pad]  # no border after the last row and column
+    return mosaic[..., 0] if channels == 1 else mosaic
+
+
+def image_grid(
+    images,
+    *,
+    ncols: int | None = None,
+    title: str | None = None,
+    labels: Sequence[str] | None = None,
+    ax=None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """A Figure showing float NHWC images in [-1, 1] as one grid (ncols defaults to ceil(sqrt(N))), titled `title`.
+
+    Grayscale uses fixed limits (-1 black, 1 white), never per-image autoscaling; `labels` (N strings) tag each tile.
+    """
+    array = _check_images(images)
+    n, height, width, _ = array.shape
+    if labels is not None:
+        if isinstance(labels, str) or not isinstance(labels, Sequence | np.ndarray):
+            raise TypeError(f"labels must be a sequence of {n} strings, one per image; got {type(labels).__name__}.")
+        if len(labels) != n:
+            raise ValueError(f"labels must have one entry per image: got {len(labels)} labels for {n} images.")
+    rows, cols = _grid_shape(n, ncols)
+    mosaic = images_to_mosaic(array, ncols=cols, pad=1)
+    if ax is None and figsize is None:
+        tile_inches = min(1.2, max(0.5, 8.0 / cols))
+        figsize = (max(2.0, cols * tile_inches), rows * tile_inches * height / width + (0.35 if title else 0.1))
+    fig, ax = _axes(ax, figsize)
+    if mosaic.ndim == 2:
+        ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        ax.imshow(mosaic, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title)
+    if labels is not None:
+        for k, label in enumerate(labels):
+            row, col = divmod(k, cols)
+            ax.text(
+                col * (width + 1), row * (height + 1), str(label),  # top-left pixel of tile k
+                fontsize=7, color="white", ha="left", va="top", clip_on=True,
+                bbox=dict(facecolor="black", alpha=0.55, linewidth=0, boxstyle="square,pad=0.15"),
+            )
+    return fig
+
+
+# ----------------------------------------------------------------------------- 2-D points and surfaces
+
+
+def _surface_grid(extent, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre coordinates: xs of shape (R,), ys of shape (R,), matching imshow(origin='lower', extent=extent)."""
+    x0, x1, y0, y1 = extent
+    offsets = (np.arange(resolution) + 0.5) / resolution
+    return x0 + (x1 - x0) * offsets, y0 + (y1 - y0) * offsets
+
+
+def plot_2d(
+    real=None,
+    fake=None,
+    *,
+    surface: Callable | None = None,
+    surface_label: str = "D(x)",
+    extent: tuple[float, float, float, float] = (-3, 3, -3, 3),
+    resolution: int = 120,
+    ax=None,
+    title: str | None = None,
+    vmin: float | None = 0.0,
+    vmax: float | None = 1.0,
+    cmap: str = "RdBu_r",
+    real_label: str = "real",
+    fake_label: str = "generated",
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """A Figure with real and generated (N, 2) points over an optional background `surface`, drawn inside `extent`.
+
+    `surface` maps an (M, 2) float32 array of grid points to M values, e.g. D(x) in [0, 1]; densities want vmin=vmax=None.
+    """
+    real = None if real is None else _check_points("real", real)
+    fake = None if fake is None else _check_points("fake", fake)
+    if real is None and fake is None and surface is None:
+        raise ValueError("plot_2d needs something to draw: pass real points, fake points, or a surface.")
+    if surface is not None and not callable(surface):
+        raise TypeError(
+            "surface must be a callable taking an (M, 2) float32 array and returning M values; "
+            f"got {type(surface).__name__}."
+        )
+    extent = _check_extent(extent)
+    resolution = _check_int("resolution", resolution, 2)
+    fig, ax = _axes(ax, figsize)
+
+    if surface is not None:
+        xs, ys = _surface_grid(extent, resolution)
+        grid_x, grid_y = np.meshgrid(xs, ys)  # row i holds y = ys[i]: origin="lower" puts it at the bottom
+        points = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1).astype(np.float32)
+        values = np.asarray(surface(points), dtype=np.float64)
+        if values.size != len(points):
+            raise ValueError(
+                f"surface returned {values.size} values (shape {values.shape}) for {len(points)} grid points; "
+                "it must return one value per row of its (M, 2) input, shaped (M,) or (M, 1)."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"surface returned NaN or inf at {int((~np.isfinite(values)).sum())} of {values.size} grid points; "
+                "it must return finite values everywhere in extent."
+            )
+        image = ax.imshow(
+            values.reshape(resolution, resolution), origin="lower", extent=extent,
+            cmap=cmap, vmin=vmin, vmax=vmax, alpha=0.8, interpolation="nearest", aspect="equal",
+        )
+        fig.colorbar(image, ax=ax, label=surface_label, shrink=0.85)
+
+    x0, x1, y0, y1 = extent
+    for points, label, style in ((real, real_label, _REAL_STYLE), (fake, fake_label, _FAKE_STYLE)):
+        if points is None:
+            continue
+        outside = int(np.sum((points[:, 0] < x0) | (points[:, 0] > x1) | (points[:, 1] < y0) | (points[:, 1] > y1)))
+        if outside:
+            label = f"{label} ({outside} of {len(points)} outside the view)"
+        ax.scatter(points[:, 0], points[:, 1], label=label, **style)
+    if real is not None or fake is not None:
+        ax.legend(loc="upper right", fontsize="small", framealpha=0.85, markerscale=1.5)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+# ----------------------------------------------------------------------------- curves
+
+
+def _trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last `window` finite values at each step (fewer at the start); NaN where there are none."""
+    finite = np.isfinite(values)
+    kernel = np.ones(window)
+    sums = np.convolve(np.where(finite, values, 0.0), kernel)[: len(values)]
+    counts = np.convolve(finite.astype(np.float64), kernel)[: len(values)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def plot_curves(
+    history: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str = "step",
+    ylabel: str = "value",
+    ax=None,
+    title: str | None = None,
+    x: Sequence[float] | None = None,
+    logy: bool = False,
+    smooth: int | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """A Figure with one labelled line per `history` entry (name -> numbers), against `x` or the index 0, 1, 2, ...
+
+    `smooth=k` draws the trailing mean of the last k values over the faint raw line; NaN and inf are left as gaps.
+    """
+    if not isinstance(history, Mapping):
+        is_keras_history = isinstance(getattr(history, "history", None), Mapping)
+        hint = " For a Keras History object pass history.history." if is_keras_history else ""
+        raise TypeError(
+            f"history must be a dict mapping names to sequences of numbers; got {type(history).__name__}.{hint}"
+        )
+    if not history:
+        raise ValueError("history is empty; pass a dict such as {'d_loss': [...], 'g_loss': [...]}.")
+    series = {}
+    for name, values in history.items():
+        array = _as_float_array(f"history[{name!r}]", values).astype(np.float64)
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError(f"history[{name!r}] must be a non-empty 1-D sequence of numbers; got shape {array.shape}.")
+        series[str(name)] = array
+    if x is not None:
+        x = _as_float_array("x", x).astype(np.float64)
+        if x.ndim != 1:
+            raise ValueError(f"x must be a 1-D sequence; got shape {x.shape}.")
+        for name, array in series.items():
+            if len(array) != len(x):
+                raise ValueError(
+                    f"x has {len(x)} values but history[{name!r}] has {len(array)}; "
+                    "every curve needs one value per x, or leave x out to plot against the index."
+                )
+    if smooth is not None:
+        smooth = _check_int("smooth", smooth, 1)
+    if logy:
+        for name, array in series.items():
+            finite = array[np.isfinite(array)]
+            if finite.size and finite.min() <= 0:
+                raise ValueError(
+                    f"logy=True needs positive values, but history[{name!r}] has min {finite.min():.4g}; "
+                    "plot it with logy=False."
+                )
+
+    if ax is None and figsize is None:
+        figsize = (6.0, 3.5)
+    fig, ax = _axes(ax, figsize)
+    for name, array in series.items():
+        steps = np.arange(len(array)) if x is None else x
+        if smooth is None or smooth == 1:
+            ax.plot(steps, array, label=name)
+        else:
+            (raw,) = ax.plot(steps, array, alpha=0.3, linewidth=0.8, label=f"_{name} (raw)")
+            ax.plot(steps, _trailing_mean(array, smooth), color=raw.get_color(), label=name)
+    if logy:
+        ax.set_yscale("log")
+    legend_title = f"mean of last {smooth}" if smooth and smooth > 1 else None
+    ax.legend(title=legend_title, fontsize="small", title_fontsize="small")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    return fig

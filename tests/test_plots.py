@@ -1,0 +1,345 @@
+"""Tests for gan_utils.plots: what each figure draws, checked on the drawn data."""
+import matplotlib
+
+matplotlib.use("Agg")  # headless: before pyplot is imported anywhere
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from gan_utils import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def constant_tiles(values, height=2, width=3, channels=1):
+    """N images, image k filled with values[k]."""
+    values = np.asarray(values, dtype=np.float32)
+    return np.broadcast_to(values[:, None, None, None], (len(values), height, width, channels)).copy()
+
+
+def only_image(fig):
+    (ax,) = [a for a in fig.axes if a.images]
+    (image,) = ax.images
+    return ax, image
+
+
+# ----------------------------------------------------------------------------- images_to_mosaic
+
+
+def test_mosaic_maps_minus_one_to_black_and_one_to_white():
+    mosaic = plots.images_to_mosaic(constant_tiles([-1.0, 0.0, 1.0, 0.5]), ncols=4, pad=0)
+    assert mosaic.dtype == np.float32
+    np.testing.assert_allclose(mosaic[0, [0, 3, 6, 9]], [0.0, 0.5, 1.0, 0.75])
+
+
+def test_mosaic_places_tile_k_at_its_row_and_column():
+    values = np.linspace(-0.9, 0.9, 6)
+    mosaic = plots.images_to_mosaic(constant_tiles(values, height=2, width=3), ncols=3, pad=1)
+    assert mosaic.shape == (2 * 2 + 1, 3 * 3 + 2)
+    for k, value in enumerate(values):
+        row, col = divmod(k, 3)
+        tile = mosaic[row * 3 : row * 3 + 2, col * 4 : col * 4 + 3]
+        np.testing.assert_allclose(tile, (value + 1) / 2, rtol=0, atol=1e-6)
+
+
+def test_mosaic_separates_tiles_with_pad_value_and_fills_unused_cells():
+    mosaic = plots.images_to_mosaic(-np.ones((7, 4, 4, 1), np.float32), pad=2, pad_value=1.0)
+    assert mosaic.shape == (3 * 4 + 2 * 2, 3 * 4 + 2 * 2)  # ceil(sqrt(7)) = 3 columns, 3 rows
+    np.testing.assert_array_equal(mosaic[4:6, :], 1.0)  # horizontal border after row 0
+    np.testing.assert_array_equal(mosaic[:, 4:6], 1.0)  # vertical border after column 0
+    np.testing.assert_array_equal(mosaic[12:, 6:], 1.0)  # cells 7 and 8 are blank
+    np.testing.assert_array_equal(mosaic[12:, :4], 0.0)  # cell 6 holds the last image
+
+
+def test_mosaic_is_2d_for_grayscale_and_rgb_for_colour():
+    gray = plots.images_to_mosaic(np.zeros((4, 5, 6, 1), np.float32), pad=1)
+    colour = plots.images_to_mosaic(np.zeros((4, 5, 6, 3), np.float32), pad=1)
+    assert gray.shape == (11, 13)
+    assert colour.shape == (11, 13, 3)
+
+
+def test_mosaic_keeps_colour_channels_apart():
+    image = np.stack([np.full((2, 2), -1.0), np.full((2, 2), 0.0), np.full((2, 2), 1.0)], axis=-1)[None]
+    mosaic = plots.images_to_mosaic(image.astype(np.float32))
+    np.testing.assert_allclose(mosaic[0, 0], [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("n, grid", [(1, (1, 1)), (7, (3, 3)), (100, (10, 10)), (10, (3, 4))])
+def test_mosaic_default_layout_is_about_square(n, grid):
+    mosaic = plots.images_to_mosaic(np.zeros((n, 8, 8, 1), np.float32), pad=1)
+    rows, cols = grid
+    assert mosaic.shape == (rows * 9 - 1, cols * 9 - 1)
+
+
+def test_mosaic_accepts_float_error_and_clips_it():
+    mosaic = plots.images_to_mosaic(constant_tiles([1.0005, -1.0005]), ncols=2, pad=0)
+    assert mosaic.min() == 0.0 and mosaic.max() == 1.0
+
+
+def test_images_in_0_255_raise_with_the_fix():
+    with pytest.raises(ValueError, match=r"\[-1, 1\].*max 255.*Divide by 127.5 and subtract 1"):
+        plots.images_to_mosaic(np.full((2, 4, 4, 1), 255.0))
+
+
+def test_images_with_three_dimensions_raise_and_explain_nhwc():
+    with pytest.raises(ValueError, match=r"NHWC.*\(N, H, W, C\).*images\[\.\.\., None\]"):
+        plots.images_to_mosaic(np.zeros((5, 8, 8), np.float32))
+
+
+@pytest.mark.parametrize("shape, fix", [((2, 4, 4, 4), "alpha"), ((2, 3, 8, 8), "channels-first")])
+def test_images_with_wrong_channels_raise(shape, fix):
+    with pytest.raises(ValueError, match=fix):
+        plots.images_to_mosaic(np.zeros(shape, np.float32))
+
+
+def test_images_with_nan_raise():
+    images = np.zeros((2, 4, 4, 1), np.float32)
+    images[1, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        plots.images_to_mosaic(images)
+
+
+def test_images_that_are_not_numbers_raise_type_error():
+    with pytest.raises(TypeError, match="real numbers"):
+        plots.images_to_mosaic(np.full((1, 2, 2, 1), "a"))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error", [({"ncols": 0}, ValueError), ({"ncols": 2.5}, TypeError), ({"pad": -1}, ValueError)]
+)
+def test_mosaic_rejects_bad_layout_arguments(kwargs, error):
+    with pytest.raises(error):
+        plots.images_to_mosaic(np.zeros((3, 4, 4, 1), np.float32), **kwargs)
+
+
+# ----------------------------------------------------------------------------- image_grid
+
+
+def test_image_grid_draws_one_gray_image_equal_to_the_mosaic_with_fixed_limits():
+    images = constant_tiles([-0.5, -0.5, -0.5], height=4, width=4)  # all one grey: autoscaling would make it black
+    fig = plots.image_grid(images, title="three grey squares")
+    ax, image = only_image(fig)
+    assert isinstance(fig, Figure)
+    np.testing.assert_array_equal(np.asarray(image.get_array()), plots.images_to_mosaic(images))
+    assert image.get_clim() == (0.0, 1.0)
+    assert image.get_cmap().name == "gray"
+    np.testing.assert_allclose(image.to_rgba(np.float32(0.25))[:3], [0.25, 0.25, 0.25], atol=0.01)
+
+
+def test_image_grid_shows_colour_images_as_rgb():
+    images = np.random.default_rng(0).uniform(-1, 1, (5, 6, 6, 3)).astype(np.float32)
+    _, image = only_image(plots.image_grid(images, ncols=5))
+    np.testing.assert_allclose(np.asarray(image.get_array()), plots.images_to_mosaic(images, ncols=5))
+    assert image.get_array().shape == (6, 5 * 7 - 1, 3)
+
+
+def test_image_grid_hides_ticks_and_shows_the_title():
+    ax, _ = only_image(plots.image_grid(np.zeros((4, 8, 8, 1), np.float32), title="samples at step 100"))
+    assert ax.get_title() == "samples at step 100"
+    assert len(ax.get_xticks()) == 0 and len(ax.get_yticks()) == 0
+
+
+def test_image_grid_draws_each_label_at_its_tile():
+    labels = ["zero", "one", "two", "three", "four"]
+    ax, _ = only_image(plots.image_grid(np.zeros((5, 8, 8, 1), np.float32), labels=labels, ncols=3))
+    texts = {t.get_text(): t.get_position() for t in ax.texts}
+    assert set(texts) == set(labels)
+    assert texts["four"] == (1 * 9, 1 * 9)  # row 1, column 1, 8-pixel tiles and a 1-pixel border
+
+
+def test_image_grid_with_wrong_number_of_labels_raises():
+    with pytest.raises(ValueError, match="2 labels for 3 images"):
+        plots.image_grid(np.zeros((3, 4, 4, 1), np.float32), labels=["a", "b"])
+    with pytest.raises(TypeError, match="sequence"):
+        plots.image_grid(np.zeros((3, 4, 4, 1), np.float32), labels="abc")
+
+
+def test_image_grid_of_100_images_is_a_single_image():
+    images = np.random.default_rng(1).uniform(-1, 1, (100, 32, 32, 1)).astype(np.float32)
+    ax, image = only_image(plots.image_grid(images))
+    assert len(ax.images) == 1
+    assert image.get_array().shape == (10 * 33 - 1, 10 * 33 - 1)
+
+
+def test_image_grid_out_of_range_raises_before_drawing():
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        plots.image_grid(np.full((2, 4, 4, 3), 255.0))
+
+
+def test_image_grid_draws_on_a_given_ax_and_returns_its_figure():
+    fig = Figure()
+    ax = fig.add_subplot(1, 2, 2)
+    assert plots.image_grid(np.zeros((2, 4, 4, 1), np.float32), ax=ax, title="t") is fig
+    assert len(ax.images) == 1
+    with pytest.raises(ValueError, match="not both"):
+        plots.image_grid(np.zeros((2, 4, 4, 1), np.float32), ax=ax, figsize=(3, 3))
+
+
+def test_plots_leave_no_open_pyplot_figures():
+    before = plt.get_fignums()
+    plots.image_grid(np.zeros((2, 4, 4, 1), np.float32))
+    plots.plot_2d(np.zeros((3, 2)))
+    plots.plot_curves({"loss": [1.0, 2.0]})
+    assert plt.get_fignums() == before
+
+
+# ----------------------------------------------------------------------------- plot_2d
+
+
+def test_plot_2d_background_is_the_surface_on_the_grid():
+    seen = []
+
+    def right_half(points):
+        seen.append(points)
+        return (points[:, 0] > 0).astype(np.float32)
+
+    fig = plots.plot_2d(surface=right_half, extent=(-2, 2, -1, 1), resolution=10)
+    ax, image = only_image(fig)
+    (points,) = seen
+    assert points.dtype == np.float32 and points.shape == (100, 2)
+    expected = np.zeros((10, 10))
+    expected[:, 5:] = 1.0
+    np.testing.assert_array_equal(np.asarray(image.get_array()), expected)
+    assert image.get_extent() == [-2.0, 2.0, -1.0, 1.0]
+    assert image.origin == "lower"
+    assert image.get_clim() == (0.0, 1.0)
+
+
+def test_plot_2d_background_rows_run_from_bottom_to_top():
+    fig = plots.plot_2d(surface=lambda p: p[:, 1], extent=(-3, 3, -3, 3), resolution=6, vmin=None, vmax=None)
+    _, image = only_image(fig)
+    array = np.asarray(image.get_array())
+    np.testing.assert_allclose(array[:, 0], [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])  # pixel centres, lowest y first
+    assert image.get_clim() == (-2.5, 2.5)  # vmin=vmax=None autoscales, as for a density
+
+
+def test_plot_2d_colorbar_is_labelled_with_surface_label():
+    fig = plots.plot_2d(surface=lambda p: np.exp(-(p**2).sum(axis=1)), surface_label="p(x)", vmin=None, vmax=None)
+    colorbar_axes = [ax for ax in fig.axes if not ax.images]
+    assert [ax.get_ylabel() for ax in colorbar_axes] == ["p(x)"]
+
+
+def test_plot_2d_accepts_a_surface_returning_a_column():
+    _, image = only_image(plots.plot_2d(surface=lambda p: np.full((len(p), 1), 0.5), resolution=4))
+    np.testing.assert_array_equal(np.asarray(image.get_array()), np.full((4, 4), 0.5))
+
+
+def test_plot_2d_scatters_the_given_points_with_a_legend():
+    real = np.array([[0.0, 1.0], [1.0, 2.0], [-1.0, -2.0]])
+    fake = np.array([[0.5, 0.5], [2.0, -1.0]], np.float32)
+    fig = plots.plot_2d(real, fake)
+    (ax,) = fig.axes
+    real_points, fake_points = ax.collections
+    np.testing.assert_allclose(real_points.get_offsets(), real)
+    np.testing.assert_allclose(fake_points.get_offsets(), fake)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["real", "generated"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("$x_1$", "$x_2$")
+    assert ax.get_xlim() == (-3.0, 3.0) and ax.get_ylim() == (-3.0, 3.0)
+    assert ax.get_aspect() == 1.0
+
+
+def test_plot_2d_counts_points_outside_the_view_in_the_legend():
+    fig = plots.plot_2d(fake=np.array([[0.0, 0.0], [10.0, 0.0], [0.0, -4.0]]), extent=(-3, 3, -3, 3))
+    assert fig.axes[0].get_legend().get_texts()[0].get_text() == "generated (2 of 3 outside the view)"
+
+
+@pytest.mark.parametrize("points", [np.zeros((4, 3)), np.zeros(2), np.zeros((2, 2, 2))])
+def test_plot_2d_rejects_points_not_shaped_n_by_2(points):
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plots.plot_2d(real=points)
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plots.plot_2d(fake=points)
+
+
+def test_plot_2d_rejects_nan_points():
+    with pytest.raises(ValueError, match="NaN"):
+        plots.plot_2d(fake=np.array([[0.0, np.nan]]))
+
+
+def test_plot_2d_rejects_a_surface_returning_the_wrong_number_of_values():
+    with pytest.raises(ValueError, match="returned 3 values .* for 100 grid points"):
+        plots.plot_2d(surface=lambda p: np.zeros(3), resolution=10)
+
+
+def test_plot_2d_rejects_a_surface_returning_nan():
+    with pytest.raises(ValueError, match="NaN or inf at 1 of 16"):
+        plots.plot_2d(surface=lambda p: np.where(np.arange(len(p)) == 0, np.nan, 0.5), resolution=4)
+
+
+def test_plot_2d_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="something to draw"):
+        plots.plot_2d()
+    with pytest.raises(TypeError, match="callable"):
+        plots.plot_2d(surface=np.zeros((10, 10)))
+    with pytest.raises(ValueError, match="xmin < xmax"):
+        plots.plot_2d(np.zeros((1, 2)), extent=(3, -3, -3, 3))
+
+
+# ----------------------------------------------------------------------------- plot_curves
+
+
+def test_plot_curves_draws_each_series_against_its_index():
+    history = {"d_loss": [0.7, 0.6, 0.5], "g_loss": [1.0, 1.5, 2.0, 2.5]}
+    (ax,) = plots.plot_curves(history, xlabel="epoch", ylabel="loss", title="losses").axes
+    for line, (name, values) in zip(ax.get_lines(), history.items()):
+        assert line.get_label() == name
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(len(values)))
+        np.testing.assert_array_equal(line.get_ydata(), values)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["d_loss", "g_loss"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "loss", "losses")
+
+
+def test_plot_curves_uses_shared_x_values():
+    (ax,) = plots.plot_curves({"fid": [50.0, 30.0, 20.0]}, x=[100, 200, 300]).axes
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [100, 200, 300])
+
+
+def test_plot_curves_smooths_with_a_trailing_mean_over_the_faint_raw_line():
+    values = np.random.default_rng(2).normal(size=50)
+    (ax,) = plots.plot_curves({"d_loss": values}, smooth=5).axes
+    raw, smoothed = ax.get_lines()
+    np.testing.assert_array_equal(raw.get_ydata(), values)
+    assert raw.get_alpha() < 1 and raw.get_color() == smoothed.get_color()
+    expected = np.array([values[max(0, i - 4) : i + 1].mean() for i in range(50)])
+    np.testing.assert_allclose(smoothed.get_ydata(), expected)
+    np.testing.assert_allclose(smoothed.get_ydata()[4:], np.convolve(values, np.ones(5) / 5, mode="valid"))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["d_loss"]
+
+
+def test_plot_curves_leaves_nan_as_a_gap_and_smoothing_skips_it():
+    (ax,) = plots.plot_curves({"loss": [1.0, np.nan, 3.0, 5.0]}, smooth=2).axes
+    raw, smoothed = ax.get_lines()
+    assert np.isnan(raw.get_ydata()[1])
+    np.testing.assert_allclose(smoothed.get_ydata(), [1.0, 1.0, 3.0, 4.0])
+
+
+def test_plot_curves_logy_sets_a_log_scale_and_needs_positive_values():
+    (ax,) = plots.plot_curves({"fid": [40.0, 20.0, 10.0]}, logy=True).axes
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="positive"):
+        plots.plot_curves({"critic": [1.0, -0.5]}, logy=True)
+
+
+def test_plot_curves_rejects_empty_or_mismatched_history():
+    with pytest.raises(ValueError, match="history is empty"):
+        plots.plot_curves({})
+    with pytest.raises(ValueError, match=r"x has 2 values but history\['g_loss'\] has 3"):
+        plots.plot_curves({"d_loss": [1.0, 2.0], "g_loss": [1.0, 2.0, 3.0]}, x=[0, 1])
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        plots.plot_curves({"d_loss": []})
+    with pytest.raises(ValueError, match="smooth"):
+        plots.plot_curves({"d_loss": [1.0]}, smooth=0)
+
+
+def test_plot_curves_points_a_keras_history_to_its_dict():
+    class FakeHistory:
+        history = {"loss": [1.0]}
+
+    with pytest.raises(TypeError, match=r"history\.history"):
+        plots.plot_curves(FakeHistory())

@@ -1,0 +1,89 @@
+"""Profiles, their selection, seeding and the banner."""
+import numpy as np
+import pytest
+
+from gan_utils import settings
+
+
+def test_env_variable_overrides_the_hardware_choice():
+    profile, why = settings.choose_profile(env={"GAN_BOOK_PROFILE": "smoke"}, gpus=["/gpu:0"])
+    assert profile.name == "smoke" and "GAN_BOOK_PROFILE" in why
+
+
+def test_profile_name_is_case_and_space_insensitive():
+    assert settings.choose_profile(env={"GAN_BOOK_PROFILE": " CPU "}, gpus=[])[0].name == "cpu"
+
+
+@pytest.mark.parametrize("gpus, expected", [([], "cpu"), (["/physical_device:GPU:0"], "gpu")])
+def test_auto_detection_picks_gpu_only_when_tensorflow_sees_one(gpus, expected):
+    assert settings.choose_profile(env={}, gpus=gpus)[0].name == expected
+    assert settings.choose_profile(env={"GAN_BOOK_PROFILE": "auto"}, gpus=gpus)[0].name == expected
+
+
+def test_auto_detection_asks_tensorflow_for_gpus(monkeypatch):
+    monkeypatch.setattr(settings, "gpu_devices", lambda: ["/physical_device:GPU:0"])
+    assert settings.choose_profile(env={})[0].name == "gpu"
+
+
+def test_unknown_profile_gets_a_clear_error():
+    with pytest.raises(ValueError, match=r"'fast' is not a profile; use one of smoke, cpu, gpu"):
+        settings.choose_profile(env={"GAN_BOOK_PROFILE": "fast"}, gpus=[])
+
+
+def test_this_machine_has_no_gpu_so_current_reports_cpu_device(monkeypatch):
+    monkeypatch.setenv("GAN_BOOK_PROFILE", "smoke")
+    current = settings.current()
+    assert current.profile is settings.PROFILES["smoke"]
+    assert current.device.startswith("CPU") or "GPU" in current.device
+
+
+def test_current_with_a_mocked_gpu_picks_the_gpu_profile(monkeypatch):
+    monkeypatch.delenv("GAN_BOOK_PROFILE", raising=False)
+    monkeypatch.setattr(settings, "gpu_devices", lambda: ["/physical_device:GPU:0"])
+    current = settings.current()
+    assert current.profile.name == "gpu" and current.device == "1 GPU(s)"
+    assert current.profile.mixed_precision and current.profile.jit_compile == "auto"
+
+
+def test_banner_is_one_line_naming_profile_device_dataset_and_how_to_change():
+    line = settings.Settings(settings.PROFILES["cpu"], "CPU (2 cores)", "auto-detected").banner()
+    assert "\n" not in line
+    for part in ("'cpu'", "CPU (2 cores)", "'digits'", "GAN_BOOK_PROFILE=smoke|cpu|gpu", "auto-detected"):
+        assert part in line
+
+
+def test_profiles_grow_in_budget_from_smoke_to_gpu():
+    smoke, cpu, gpu = (settings.PROFILES[n] for n in ("smoke", "cpu", "gpu"))
+    assert smoke.toy_steps < cpu.toy_steps <= gpu.toy_steps
+    assert smoke.dataset in ("digits", "shapes") and cpu.dataset in ("digits", "shapes")
+    assert not smoke.mixed_precision and not cpu.mixed_precision
+
+
+def test_seed_everything_repeats_python_numpy_and_tensorflow_draws():
+    import random
+
+    import keras
+
+    def draw():
+        return random.random(), np.random.rand(), float(keras.random.normal(()).numpy())
+
+    settings.seed_everything(7)
+    first = draw()
+    settings.seed_everything(7)
+    assert draw() == first
+    settings.seed_everything(8)
+    assert draw() != first
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_seed_everything_rejects_bad_seeds(bad):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        settings.seed_everything(bad)
+
+
+def test_quiet_tensorflow_sets_the_log_level(monkeypatch):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    settings.quiet_tensorflow()
+    import os
+
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2"
