@@ -24,7 +24,8 @@ class Profile:
     dataset: str  # default image dataset for chapters and the command line
     toy_steps: int  # chapter 1: training steps of the MLP GAN on toy2d
     toy_batch_size: int
-    toy_snapshots: int  # chapter 1: pictures taken during training
+    toy_snapshots: int  # chapter 1: pictures taken during training (an even number: two rows)
+    toy_checks: int  # chapter 1: times the mode coverage is measured during training
     toy_samples: int  # points drawn to plot a toy2d generator and count its modes
     mixed_precision: bool
     jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
@@ -38,6 +39,7 @@ PROFILES: dict[str, Profile] = {
         toy_steps=400,
         toy_batch_size=256,
         toy_snapshots=4,
+        toy_checks=8,
         toy_samples=1000,
         mixed_precision=False,
         jit_compile=False,
@@ -46,9 +48,10 @@ PROFILES: dict[str, Profile] = {
         name="cpu",
         purpose="real, recognisable results on a laptop CPU in minutes",
         dataset="digits",
-        toy_steps=6000,
+        toy_steps=10000,
         toy_batch_size=256,
         toy_snapshots=6,
+        toy_checks=40,
         toy_samples=2000,
         mixed_precision=False,
         jit_compile=False,
@@ -57,9 +60,10 @@ PROFILES: dict[str, Profile] = {
         name="gpu",
         purpose="full quality on a GPU, with mixed precision",
         dataset="mnist",
-        toy_steps=10000,
+        toy_steps=20000,
         toy_batch_size=512,
         toy_snapshots=6,
+        toy_checks=40,
         toy_samples=5000,
         mixed_precision=True,
         jit_compile="auto",

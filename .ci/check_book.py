@@ -1,0 +1,60 @@
+"""Checks the built book in _build/html after `jupyter-book build .`.
+
+Every _toc.yml entry has a page; every notebook chapter shows at least one figure;
+every relative <img src> exists; no page shows a traceback or an error on stderr.
+Run from anywhere: `python .ci/check_book.py [HTML_DIR]`. Exits 1 with the list of problems.
+"""
+import pathlib
+import sys
+from urllib.parse import unquote, urlsplit
+
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    html = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_build" / "html"
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    chapters = {e for e in entries if (ROOT / f"{e}.ipynb").exists()}
+    problems, images = [], 0
+
+    missing = [e for e in entries if not (html / f"{e}.html").is_file()]
+    problems += [f"{e}: no page {e}.html" for e in missing]
+    print(f"pages: {len(entries) - len(missing)}/{len(entries)} table-of-contents entries have a page")
+
+    pages = [p for p in sorted(html.rglob("*.html")) if not p.relative_to(html).parts[0].startswith("_")]
+    for page in pages:
+        name = str(page.relative_to(html))
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for img in soup.find_all("img"):
+            src = urlsplit(img.get("src", ""))
+            if src.scheme or src.netloc or not src.path:  # data: URIs and remote images
+                continue
+            images += 1
+            if not (page.parent / unquote(src.path)).is_file():
+                problems.append(f"{name}: image {src.path} does not exist")
+        if "Traceback" in soup.get_text():
+            problems.append(f"{name}: shows a Traceback")
+        for output in soup.select(".cell_output .traceback, .cell_output .stderr"):
+            if "traceback" in output["class"] or "Error" in output.get_text():
+                problems.append(f"{name}: error output: {output.get_text().strip()[:200]!r}")
+        stem = name.removesuffix(".html")
+        if stem in chapters:
+            figures = (soup.find("article") or soup).find_all("img")
+            print(f"figures: {name} has {len(figures)}")
+            if not figures:
+                problems.append(f"{name}: notebook chapter has no figure (<img>)")
+    print(f"images: {images} relative <img src> checked; errors: {len(pages)} pages scanned for tracebacks")
+
+    if problems:
+        print(f"\nFAILED: {len(problems)} problem(s) in {html}:", *problems, sep="\n  ")
+        return 1
+    print("book check: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
