@@ -65,8 +65,11 @@ class ImageDataset:
 # ---------------------------------------------------------------- validation
 
 
-def check_images(images, name: str = "images") -> None:
-    """Raise TypeError/ValueError, with the fix, unless `images` is float32 NHWC (C = 1 or 3) in [-1, 1]."""
+def check_images(images, name: str = "images", *, tolerance: float = 0.0) -> None:
+    """Raise TypeError/ValueError, with the fix, unless `images` is float32 NHWC (C = 1 or 3) in [-1, 1].
+
+    `tolerance` allows float error just outside the range (plots clip such values for display).
+    """
     if not isinstance(images, np.ndarray):
         raise TypeError(
             f"{name} must be a NumPy array; got {type(images).__name__}. "
@@ -75,20 +78,29 @@ def check_images(images, name: str = "images") -> None:
     if images.dtype != np.float32:
         fix = "Use images.astype('float32')" + (" / 127.5 - 1." if images.dtype == np.uint8 else ".")
         raise TypeError(f"{name} must be float32 in [-1, 1]; got dtype {images.dtype}. {fix}")
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+    if images.ndim != 4:
+        hint = "Add a channel axis for grayscale: images[..., None]."
+        if images.ndim == 3 and images.shape[-1] in (1, 3):
+            hint = "For a single image add a batch axis: images[None]; for a grayscale batch: images[..., None]."
+        raise ValueError(f"{name} must be 4-D NHWC, shaped (N, H, W, C) with C = 1 or 3; got shape {images.shape}. {hint}")
+    if images.shape[-1] not in (1, 3):
+        hint = "Drop the alpha channel: images[..., :3]." if images.shape[-1] == 4 else ""
+        if images.shape[-1] != 4 and images.shape[1] in (1, 3):
+            hint = "It looks channels-first: use images.transpose(0, 2, 3, 1)."
+        raise ValueError(f"{name} must have 1 or 3 channels in the last axis (NHWC); got shape {images.shape}. {hint}")
+    if images.size == 0:
+        raise ValueError(f"{name} is empty (shape {images.shape}); it needs at least one image.")
+    finite = np.isfinite(images)
+    if not finite.all():
         raise ValueError(
-            f"{name} must be 4-D NHWC (N, height, width, channels) with 1 or 3 channels; "
-            f"got shape {images.shape}. "
-            "Add a channel axis with images[..., None], or move channels last with images.transpose(0, 2, 3, 1)."
+            f"{name} contains {int((~finite).sum())} NaN or infinite values; a generator that outputs them "
+            "has usually diverged. Check the losses, or lower the learning rate."
         )
-    if len(images) == 0:
-        raise ValueError(f"{name} is empty; it needs at least one image.")
-    if not np.isfinite(images).all():
-        raise ValueError(f"{name} contains NaN or infinite values; check what produced them.")
     low, high = float(images.min()), float(images.max())
-    if low < -1 or high > 1:
-        fix = "Divide by 127.5 and subtract 1." if low >= 0 and high <= 255 else "Rescale them to [-1, 1]."
-        raise ValueError(f"{name} must be in [-1, 1]; got min {low} and max {high}. {fix}")
+    if low < -1 - tolerance or high > 1 + tolerance:
+        fix = "Divide by 127.5 and subtract 1." if low >= 0 and high <= 255 else (
+            "Rescale them, or end the generator with a tanh activation.")
+        raise ValueError(f"{name} must be in [-1, 1]; got min {low:.4g} and max {high:.1f}. {fix}")
 
 
 def _check_count(n, name: str = "n") -> int:

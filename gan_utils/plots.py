@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from gan_utils.data import check_images
+
 __all__ = ["images_to_mosaic", "image_grid", "plot_2d", "plot_curves"]
 
 _RANGE_TOLERANCE = 1e-3  # float error allowed outside [-1, 1]; such values are clipped for display
@@ -42,39 +44,9 @@ def _as_float_array(name: str, values) -> np.ndarray:
 
 
 def _check_images(images) -> np.ndarray:
-    """Images as float NHWC with C in {1, 3}, clipped to [-1, 1]; raises if they are not that."""
-    array = _as_float_array("images", images)
-    if array.ndim != 4:
-        hint = "Add a channel axis for grayscale: images[..., None]." if array.ndim == 3 else ""
-        if array.ndim == 3 and array.shape[-1] in (1, 3):
-            hint = (
-                "For a single image add a batch axis: images[None]; "
-                "for a grayscale batch add a channel axis: images[..., None]."
-            )
-        raise ValueError(
-            f"images must be 4-D NHWC, shaped (N, H, W, C) with C = 1 or 3; got shape {array.shape}. {hint}".strip()
-        )
-    n, height, width, channels = array.shape
-    if channels not in (1, 3):
-        hint = " Drop the alpha channel: images[..., :3]." if channels == 4 else ""
-        if channels not in (1, 3, 4) and array.shape[1] in (1, 3):
-            hint = " It looks channels-first: use np.transpose(images, (0, 2, 3, 1))."
-        raise ValueError(f"images must have 1 or 3 channels in the last axis (NHWC); got shape {array.shape}.{hint}")
-    if n == 0 or height == 0 or width == 0:
-        raise ValueError(f"images is empty (shape {array.shape}); pass at least one image.")
-    finite = np.isfinite(array)
-    if not finite.all():
-        raise ValueError(
-            f"images contain {int((~finite).sum())} NaN or inf values; a generator that outputs them has "
-            "usually diverged. Check the losses, or lower the learning rate."
-        )
-    low, high = float(array.min()), float(array.max())
-    if low < -1 - _RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
-        if low >= 0 and high <= 255:
-            fix = "Divide by 127.5 and subtract 1."
-        else:
-            fix = "Rescale them, or end the generator with a tanh activation."
-        raise ValueError(f"images must be in [-1, 1]; got min {low:.4g}, max {high:.4g}. {fix}")
+    """Images as float32 NHWC with C in {1, 3}, clipped to [-1, 1]; raises if they are not that."""
+    array = _as_float_array("images", images).astype(np.float32, copy=False)
+    check_images(array, tolerance=_RANGE_TOLERANCE)
     return np.clip(array, -1.0, 1.0)
 
 
