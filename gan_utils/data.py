@@ -484,16 +484,23 @@ def load_folder(path, channels: int = 3) -> ImageDataset:
 # ---------------------------------------------------------------- tf.data
 
 
-def make_pipeline(images, labels=None, *, batch_size: int, seed: int, shuffle: bool = True, cache: bool = True):
-    """A tf.data.Dataset of full batches: float32 (batch_size, H, W, C) in [-1, 1], or (images, labels) pairs.
+def make_pipeline(images, labels=None, *, batch_size: int, seed: int, epochs: int = 1, first_epoch: int = 0,
+                  shuffle: bool = True):
+    """A tf.data.Dataset of full batches for epochs first_epoch..epochs-1: float32 (batch_size, H, W, C)
+    in [-1, 1], or (images, labels) pairs.
 
-    Shuffled with `seed` into a new order every epoch; the same seed repeats the same sequence of
-    orders on a rebuilt pipeline. The last partial batch is dropped so every batch has one shape.
+    Epoch e is shuffled by a permutation fixed by (seed, e) alone, so a run resumed at epoch k sees the
+    same batches as an uninterrupted one. The last partial batch of each epoch is dropped, so every batch
+    has one shape. The images stay in memory as one tensor (a cache() would only copy them) and batches
+    are gathered from it and prefetched.
     """
     import tensorflow as tf
 
     check_images(images)
     batch_size = _check_count(batch_size, "batch_size")
+    epochs = _check_count(epochs, "epochs")
+    if isinstance(first_epoch, bool) or not isinstance(first_epoch, (int, np.integer)) or not 0 <= first_epoch < epochs:
+        raise ValueError(f"first_epoch must be an integer in [0, epochs={epochs}); got {first_epoch!r}.")
     if batch_size > len(images):
         raise ValueError(
             f"batch_size {batch_size} is larger than the dataset ({len(images)} images); the last partial "
@@ -503,9 +510,19 @@ def make_pipeline(images, labels=None, *, batch_size: int, seed: int, shuffle: b
         labels = np.asarray(labels)
         if labels.shape[:1] != images.shape[:1]:
             raise ValueError(f"labels must have one entry per image ({len(images)}); got shape {labels.shape}.")
-    dataset = tf.data.Dataset.from_tensor_slices(images if labels is None else (images, labels))
-    if cache:
-        dataset = dataset.cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    count = len(images)
+    image_store = tf.Variable(images, trainable=False)  # captured by reference, not copied into the graph
+    label_store = None if labels is None else tf.Variable(labels, trainable=False)
+
+    def epoch_indices(epoch):
+        indices = tf.range(count, dtype=tf.int64)
+        if shuffle:
+            indices = tf.random.experimental.stateless_shuffle(indices, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(indices).batch(batch_size, drop_remainder=True)
+
+    def gather(batch_indices):
+        batch = tf.gather(image_store, batch_indices)
+        return batch if label_store is None else (batch, tf.gather(label_store, batch_indices))
+
+    batches = tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_indices)
+    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)

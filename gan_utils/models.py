@@ -1,17 +1,74 @@
-"""Generator and discriminator builders.
+"""Generator and discriminator builders: the MLPs of chapter 1 and the DCGAN family at 32x32.
 
 Generators map latent noise z to samples; discriminators return one logit per sample
 (the probability that the input is real is sigmoid(logit)).
 """
 from __future__ import annotations
 
+import numbers
+from collections.abc import Sequence
+
 import keras
+
+from gan_utils.data import SIZE  # the book's resolution: images are (SIZE, SIZE, channels)
+
+CHANNELS = (1, 3)
+GENERATOR_NORMS = ("batch", "none")
+DISCRIMINATOR_NORMS = ("none", "batch", "layer")
+ACTIVATIONS = ("relu", "leaky_relu")
+UPSAMPLES = ("transpose", "resize")
+LEAKY_SLOPE = 0.2  # the DCGAN paper's slope for LeakyReLU
+MAX_DISCRIMINATOR_BLOCKS = 5  # 32 -> 1 pixel after five stride-2 convolutions
 
 
 def _check_positive(**sizes: int) -> None:
     for name, value in sizes.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+
+
+def _check_choice(name: str, value, allowed: tuple) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}.")
+
+
+def _check_channels(channels) -> int:
+    if not isinstance(channels, numbers.Integral) or isinstance(channels, bool) or channels not in CHANNELS:
+        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB); got {channels!r}.")
+    return int(channels)
+
+
+def _check_name(name) -> None:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string; got {name!r}.")
+
+
+def _int_tuple(name: str, values) -> tuple[int, ...]:
+    """`values` as a tuple of positive ints; a list (as read from a JSON recipe) is accepted too."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a tuple of positive integers, one per block; got {values!r}.")
+    for i, value in enumerate(values):
+        _check_positive(**{f"{name}[{i}]": value})
+    return tuple(int(v) for v in values)
+
+
+def _activation_layer(activation: str, name: str) -> keras.layers.Layer:
+    if activation == "leaky_relu":
+        return keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=name)
+    return keras.layers.ReLU(name=name)
+
+
+def _start_size(strides: tuple[int, ...]) -> int:
+    """The side of the generator's first feature map: SIZE halved once per stride-2 block and once for to_image."""
+    doublings = strides.count(2) + 1
+    if SIZE % 2**doublings:
+        raise ValueError(
+            f"strides={strides!r} has {strides.count(2)} stride-2 blocks; with the final 2x upsampling in "
+            f"to_image that doubles the size {doublings} times, so the first feature map would be "
+            f"{SIZE}/2**{doublings} = {SIZE / 2**doublings:g} pixels wide. Use at most "
+            f"{SIZE.bit_length() - 2} stride-2 blocks (set the others to 1)."
+        )
+    return SIZE // 2**doublings
 
 
 def mlp_generator(latent_dim: int = 2, output_dim: int = 2, *, width: int = 128, depth: int = 3) -> keras.Model:
@@ -30,3 +87,151 @@ def mlp_discriminator(input_dim: int = 2, *, width: int = 128, depth: int = 3) -
     layers += [keras.layers.Dense(width, activation="relu") for _ in range(depth)]
     layers.append(keras.layers.Dense(1, name="logit"))
     return keras.Sequential(layers, name="mlp_discriminator")
+
+
+def dcgan_generator(
+    latent_dim: int = 100,
+    channels: int = 1,
+    *,
+    dense_filters: int = 256,
+    filters: Sequence[int] = (128, 64),
+    strides: Sequence[int] = (2, 2),
+    kernel_size: int = 4,
+    norm: str = "batch",
+    activation: str = "relu",
+    upsample: str = "transpose",
+    name: str = "generator",
+) -> keras.Model:
+    """A DCGAN generator from z of shape (latent_dim,) to images (32, 32, channels), float32 in [-1, 1].
+
+    z -> Dense "project" to an s x s x dense_filters map -> one up-block per (filter, stride)
+    ("up1", "up2", ...) -> "to_image", which doubles the size once more to `channels` -> tanh.
+    s = 32 / 2**(number of stride-2 blocks + 1). upsample="transpose" uses Conv2DTranspose;
+    "resize" uses nearest-neighbour UpSampling2D then Conv2D (no checkerboard artefacts).
+    With norm="batch" each hidden layer is followed by BatchNormalization, and the layer before it
+    has no bias (the normalisation would cancel it). The final tanh runs in float32.
+    """
+    _check_positive(latent_dim=latent_dim, dense_filters=dense_filters, kernel_size=kernel_size)
+    channels = _check_channels(channels)
+    filters = _int_tuple("filters", filters)
+    strides = _int_tuple("strides", strides)
+    if len(strides) != len(filters):
+        raise ValueError(
+            f"strides must give one stride per entry of filters; got {len(filters)} filters {filters!r} "
+            f"and {len(strides)} strides {strides!r}."
+        )
+    for i, stride in enumerate(strides):
+        if stride not in (1, 2):
+            raise ValueError(f"strides[{i}] must be 1 (same size) or 2 (double the size); got {stride!r}.")
+    _check_choice("norm", norm, GENERATOR_NORMS)
+    _check_choice("activation", activation, ACTIVATIONS)
+    _check_choice("upsample", upsample, UPSAMPLES)
+    _check_name(name)
+    start = _start_size(strides)
+    batch_norm = norm == "batch"
+
+    def finish(x, prefix):
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{prefix}_norm")(x)
+        return _activation_layer(activation, f"{prefix}_act")(x)
+
+    def up(x, n_filters, stride, prefix, use_bias):
+        if upsample == "transpose":
+            return keras.layers.Conv2DTranspose(n_filters, kernel_size, strides=stride, padding="same",
+                                                use_bias=use_bias, name=prefix)(x)
+        if stride > 1:
+            x = keras.layers.UpSampling2D(stride, interpolation="nearest", name=f"{prefix}_resize")(x)
+        return keras.layers.Conv2D(n_filters, kernel_size, padding="same", use_bias=use_bias, name=prefix)(x)
+
+    z = keras.Input((latent_dim,), name="z")
+    x = keras.layers.Dense(start * start * dense_filters, use_bias=not batch_norm, name="project")(z)
+    x = finish(x, "project")
+    x = keras.layers.Reshape((start, start, dense_filters), name="reshape")(x)
+    for i, (n_filters, stride) in enumerate(zip(filters, strides), start=1):
+        x = finish(up(x, n_filters, stride, f"up{i}", use_bias=not batch_norm), f"up{i}")
+    x = up(x, channels, 2, "to_image", use_bias=True)
+    image = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    model = keras.Model(z, image, name=name)
+
+    if tuple(model.output.shape[1:]) != (SIZE, SIZE, channels):
+        raise ValueError(
+            f"The generator's output shape is {tuple(model.output.shape[1:])}, not ({SIZE}, {SIZE}, {channels}): "
+            f"strides={strides!r} with upsample={upsample!r} do not grow the {start}x{start} start to {SIZE}x{SIZE}."
+        )
+    return model
+
+
+def dcgan_discriminator(
+    channels: int = 1,
+    *,
+    filters: Sequence[int] = (64, 128, 256),
+    kernel_size: int = 4,
+    norm: str = "none",
+    activation: str = "leaky_relu",
+    dropout: float = 0.0,
+    name: str = "discriminator",
+) -> keras.Model:
+    """A DCGAN discriminator from images (32, 32, channels) in [-1, 1] to one float32 logit per image, shape (N, 1).
+
+    One block per entry of filters ("down1", "down2", ...): a stride-2 Conv2D that halves the size,
+    then norm (never on the first block, as in DCGAN), the activation and optional Dropout.
+    Then Flatten and a linear Dense(1) "logit": logits, not probabilities (D(x) = sigmoid(logit)).
+    norm="layer" normalises each image's whole feature map (height, width and channels) with a
+    per-channel scale and offset, as in WGAN-GP; it is GroupNormalization with one group.
+    """
+    channels = _check_channels(channels)
+    filters = _int_tuple("filters", filters)
+    if not 1 <= len(filters) <= MAX_DISCRIMINATOR_BLOCKS:
+        raise ValueError(
+            f"filters must have 1 to {MAX_DISCRIMINATOR_BLOCKS} entries (each block halves the {SIZE}x{SIZE} "
+            f"image); got {len(filters)}: {filters!r}."
+        )
+    _check_positive(kernel_size=kernel_size)
+    _check_choice("norm", norm, DISCRIMINATOR_NORMS)
+    _check_choice("activation", activation, ACTIVATIONS)
+    if not isinstance(dropout, numbers.Real) or isinstance(dropout, bool):
+        raise TypeError(f"dropout must be a number in [0, 1); got {dropout!r}.")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1) (the fraction of activations dropped); got {dropout!r}.")
+    _check_name(name)
+
+    image = keras.Input((SIZE, SIZE, channels), name="image")
+    x = image
+    for i, n_filters in enumerate(filters, start=1):
+        prefix = f"down{i}"
+        normalised = norm != "none" and i > 1
+        x = keras.layers.Conv2D(n_filters, kernel_size, strides=2, padding="same",
+                                use_bias=not normalised, name=prefix)(x)
+        if normalised and norm == "batch":
+            x = keras.layers.BatchNormalization(name=f"{prefix}_norm")(x)
+        elif normalised:
+            x = keras.layers.GroupNormalization(groups=1, name=f"{prefix}_norm")(x)
+        x = _activation_layer(activation, f"{prefix}_act")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(float(dropout), name=f"{prefix}_dropout")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    logit = keras.layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(image, logit, name=name)
+
+
+def layer_shapes(model: keras.Model) -> list[tuple[str, tuple]]:
+    """(layer name, output shape without the batch axis) for each layer of a built functional or Sequential model.
+
+    Functional models list their input layer first; Sequential models do not. Unknown sizes are None.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
+    rows = []
+    for layer in model.layers:
+        try:
+            output = layer.output
+        except (AttributeError, ValueError) as error:
+            raise ValueError(
+                f"Layer {layer.name!r} has no single defined output shape ({error}). Build the model from "
+                f"keras.Input so that every layer's shape is known."
+            ) from None
+        if isinstance(output, (list, tuple)):
+            rows.append((layer.name, tuple(tuple(o.shape[1:]) for o in output)))
+        else:
+            rows.append((layer.name, tuple(output.shape[1:])))
+    return rows

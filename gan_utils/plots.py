@@ -1,23 +1,29 @@
-"""Figures for the book: image grids, 2-D scatter plots over decision surfaces, and training curves.
+"""Figures for the book: image grids, 2-D scatter plots over decision surfaces, training curves, and animations.
 
-Every function draws on a new Figure (or on the `ax` you pass) and returns the Figure; none calls show().
+Every plotting function draws on a new Figure (or on the `ax` you pass) and returns the Figure; none calls show().
+Animations are looping GIFs written to a file, shown inline with show_animation.
 """
 from __future__ import annotations
 
 import math
 import numbers
+import os
+import pathlib
 from collections.abc import Callable, Mapping, Sequence
 
+import imageio.v3 as iio
 import numpy as np
 from matplotlib.figure import Figure
+from PIL import Image, ImageDraw, ImageFont, features
 
 from gan_utils.data import check_images
 
-__all__ = ["images_to_mosaic", "image_grid", "plot_2d", "plot_curves"]
+__all__ = ["images_to_mosaic", "image_grid", "plot_2d", "plot_curves", "save_animation", "show_animation"]
 
 _RANGE_TOLERANCE = 1e-3  # float error allowed outside [-1, 1]; such values are clipped for display
 _REAL_STYLE = dict(color="black", marker="o", s=9, alpha=0.6, linewidths=0)
 _FAKE_STYLE = dict(color="#ffb000", marker="^", s=14, alpha=0.9, edgecolors="black", linewidths=0.3)
+_MAX_FPS = 50  # GIF delays are in 1/100 s, and browsers slow delays under 20 ms down to 100 ms
 
 
 # ----------------------------------------------------------------------------- checks
@@ -333,3 +339,166 @@ def plot_curves(
         ax.set_title(title)
     ax.grid(True, alpha=0.3)
     return fig
+
+
+# ----------------------------------------------------------------------------- animations
+
+
+def _check_gif_path(path) -> pathlib.Path:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or pathlib.Path ending in .gif; got {type(path).__name__}.")
+    path = pathlib.Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"path must end with .gif (animations are written as GIFs); got {str(path)!r}.")
+    return path
+
+
+def _check_frames(frames) -> list[np.ndarray]:
+    """Each frame as float32 NHWC in [-1, 1] (clipped), all of one shape; raises naming the first bad frame."""
+    if isinstance(frames, np.ndarray) and frames.ndim == 4:
+        raise ValueError(
+            f"frames must be a sequence of image batches, one batch per frame; got one 4-D array shaped {frames.shape}. "
+            "For a single frame pass [images]; a stack of frames is 5-D, shaped (T, N, H, W, C)."
+        )
+    if isinstance(frames, str | bytes | Mapping) or not hasattr(frames, "__iter__"):
+        raise TypeError(
+            f"frames must be a sequence of image batches (float NHWC in [-1, 1]), one per frame; "
+            f"got {type(frames).__name__}."
+        )
+    checked = []
+    for index, batch in enumerate(frames):
+        array = _as_float_array(f"frames[{index}]", batch).astype(np.float32, copy=False)
+        if checked and array.shape != checked[0].shape:
+            raise ValueError(
+                f"frames[{index}] has shape {array.shape} but frames[0] has shape {checked[0].shape}; every frame "
+                "must hold the same number and size of images (sample the generator from one fixed z each time)."
+            )
+        check_images(array, f"frames[{index}]", tolerance=_RANGE_TOLERANCE)
+        checked.append(np.clip(array, -1.0, 1.0))
+    if not checked:
+        raise ValueError("frames is empty; pass at least one image batch, e.g. the generator's samples after an epoch.")
+    return checked
+
+
+def _check_captions(captions, n: int) -> list[str] | None:
+    if captions is None:
+        return None
+    if isinstance(captions, str) or not isinstance(captions, Sequence | np.ndarray):
+        raise TypeError(
+            f"captions must be a sequence of {n} strings, one per frame (e.g. [f'epoch {{e}}' for e in epochs]); "
+            f"got {type(captions).__name__}."
+        )
+    if len(captions) != n:
+        raise ValueError(f"captions must have one entry per frame: got {len(captions)} captions for {n} frames.")
+    return [str(caption) for caption in captions]
+
+
+def _caption_font(scale: int):
+    """Pillow's default font, sized to stay readable next to upscaled tiles (bitmap fallback without FreeType)."""
+    if features.check("freetype2"):
+        return ImageFont.load_default(size=max(10, 6 * scale))
+    return ImageFont.load_default()
+
+
+def _render_frames(frames: list[np.ndarray], captions: list[str] | None, scale: int) -> list[np.ndarray]:
+    """uint8 frames: each mosaic upscaled `scale` times (nearest), under a white band with its caption in black.
+
+    Grayscale stays 2-D (mode L): a GIF stores 256 grey levels exactly, so only colour is quantised (per frame).
+    """
+    font = _caption_font(scale) if captions is not None else None
+    margin = max(2, scale)
+    band = 0
+    if captions is not None:
+        band = max(font.getbbox(text)[3] for text in [*captions, "Agjy09"]) + 2 * margin
+    rendered = []
+    for index, batch in enumerate(frames):
+        mosaic = np.round(images_to_mosaic(batch) * 255.0).astype(np.uint8)
+        image = Image.fromarray(mosaic)  # mode L for (H, W), RGB for (H, W, 3)
+        width, height = image.width * scale, image.height * scale
+        image = image.resize((width, height), resample=Image.Resampling.NEAREST)
+        if captions is not None:
+            canvas = Image.new(image.mode, (width, height + band), "white")
+            canvas.paste(image, (0, band))
+            ImageDraw.Draw(canvas).text((margin, margin), captions[index], fill="black", font=font)
+            image = canvas
+        rendered.append(np.asarray(image))
+    return rendered
+
+
+def _every_kth_ending_at_last(n: int, step: int) -> list[int]:
+    """Indices n-1, n-1-step, ... in increasing order: evenly spaced, always holding the last frame."""
+    return list(range(n - 1, -1, -step))[::-1]
+
+
+def _encode_gif(frames: list[np.ndarray], duration_ms: int) -> bytes:
+    # imageio's pillow plugin: duration in milliseconds per frame (stored in 1/100 s), loop=0 repeats forever.
+    return iio.imwrite("<bytes>", frames, extension=".gif", plugin="pillow", duration=duration_ms, loop=0)
+
+
+def save_animation(
+    frames,
+    path,
+    *,
+    fps: float = 4,
+    captions: Sequence[str] | None = None,
+    scale: int = 2,
+    max_bytes: int = 2_000_000,
+) -> pathlib.Path:
+    """Write `frames` as a looping GIF at `path` and return it as a pathlib.Path.
+
+    `frames` is a sequence of image batches, each float NHWC in [-1, 1] and all of one shape (e.g. samples from one
+    fixed z after each epoch); each becomes one image_grid-style mosaic, enlarged `scale` times with nearest-neighbour,
+    with `captions[i]` (e.g. "epoch 3") in a band above it. Each frame shows for 1000/fps ms, rounded to the GIF's 10 ms
+    steps. If the file would exceed `max_bytes`, every k-th frame is kept instead, counting back from the last, which is
+    always kept (the captions say which frames remain); ValueError if even two frames do not fit.
+    Consecutive frames that come out identical are merged into one longer frame by the GIF encoder.
+    """
+    path = _check_gif_path(path)
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps <= _MAX_FPS:
+        raise ValueError(
+            f"fps must be a number in (0, {_MAX_FPS}]; got {fps!r}. "
+            "Browsers slow faster GIFs down; for a long run keep fewer frames instead."
+        )
+    scale = _check_int("scale", scale, 1)
+    max_bytes = _check_int("max_bytes", max_bytes, 1)
+    frames = _check_frames(frames)
+    captions = _check_captions(captions, len(frames))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"the folder {str(path.parent)!r} does not exist; create it first with "
+            "pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)."
+        )
+
+    rendered = _render_frames(frames, captions, scale)
+    duration_ms = max(20, 10 * round(100 / fps))
+    n = len(rendered)
+    step = 1
+    while True:
+        kept = _every_kth_ending_at_last(n, step)
+        data = _encode_gif([rendered[i] for i in kept], duration_ms)
+        if len(data) <= max_bytes:
+            break
+        if len(kept) <= 2:
+            raise ValueError(
+                f"the animation does not fit in max_bytes={max_bytes:,}: even {len(kept)} frame(s) "
+                f"({'the first and last' if len(kept) == 2 else 'one'}) take {len(data):,} bytes. Show fewer images "
+                f"per frame (now {frames[0].shape[0]}), use a smaller scale (now {scale}), or raise max_bytes."
+            )
+        # The size grows about linearly with the frame count: jump straight to a count that should fit.
+        fitting = max(2, int(len(kept) * max_bytes / len(data)))
+        step = max(step + 1, min(n - 1, (n - 1) // (fitting - 1)))  # the largest step keeping `fitting` frames
+
+    partial = path.with_name(path.name + ".partial")  # never leave a half-written GIF at `path`
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return path
+
+
+def show_animation(path):
+    """An IPython.display.Image embedding the GIF at `path`: shown inline in a notebook, and kept in the HTML book."""
+    path = _check_gif_path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no animation at {str(path)!r}; write one first with save_animation(frames, path).")
+    from IPython.display import Image as IPythonImage  # lazily: the library works without IPython
+
+    return IPythonImage(filename=str(path))

@@ -27,6 +27,7 @@ class Profile:
     toy_snapshots: int  # chapter 1: pictures taken during training (an even number: two rows)
     toy_checks: int  # chapter 1: times the mode coverage is measured during training
     toy_samples: int  # points drawn to plot a toy2d generator and count its modes
+    epochs: int  # chapter 4 and the command line: training epochs of an image GAN
     mixed_precision: bool
     jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
 
@@ -41,6 +42,7 @@ PROFILES: dict[str, Profile] = {
         toy_snapshots=4,
         toy_checks=8,
         toy_samples=1000,
+        epochs=2,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -53,6 +55,7 @@ PROFILES: dict[str, Profile] = {
         toy_snapshots=6,
         toy_checks=40,
         toy_samples=2000,
+        epochs=100,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -65,6 +68,7 @@ PROFILES: dict[str, Profile] = {
         toy_snapshots=6,
         toy_checks=40,
         toy_samples=5000,
+        epochs=30,
         mixed_precision=True,
         jit_compile="auto",
     ),

@@ -1,10 +1,46 @@
-"""The GAN training step: one discriminator update, then one generator update."""
+"""GAN training: the alternating update, a compiled step, a keras.Model trainer, and resumable runs."""
 from __future__ import annotations
 
+import dataclasses
+import json
+import pathlib
+
 import keras
+import numpy as np
 import tensorflow as tf
 
-from gan_utils import losses
+from gan_utils import callbacks as gan_callbacks
+from gan_utils import checkpoints, losses, settings
+from gan_utils.data import ImageDataset, make_pipeline
+from gan_utils.recipes import Recipe
+
+METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, generator_loss) -> dict:
+    """One discriminator step on (real, G(z_d)), then one generator step on G(z_g); returns the metrics.
+
+    d_real and d_fake are the batch means of D(x) and D(G(z)), measured before the discriminator step.
+    """
+    # 1. Discriminator: push D(x) up on real images and D(G(z)) down on fakes.
+    with tf.GradientTape() as tape:
+        real_logits = discriminator(real_images, training=True)
+        fake_logits = discriminator(generator(z_d, training=True), training=True)
+        d_loss = losses.discriminator_loss(real_logits, fake_logits)
+    d_grads = tape.gradient(d_loss, discriminator.trainable_variables)
+    d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+    # 2. Generator: fresh noise, and only the generator's weights move.
+    with tf.GradientTape() as tape:
+        g_loss = generator_loss(discriminator(generator(z_g, training=True), training=True))
+    g_grads = tape.gradient(g_loss, generator.trainable_variables)
+    g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
+    return {"d_loss": d_loss, "g_loss": g_loss,
+            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)), "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+
+
+def _check_optimizers(g_opt, d_opt) -> None:
+    if g_opt is d_opt:
+        raise ValueError("g_opt and d_opt must be two optimisers: each keeps its own moment estimates.")
 
 
 def make_train_step(generator, discriminator, g_opt, d_opt, *, latent_dim: int,
@@ -14,32 +50,151 @@ def make_train_step(generator, discriminator, g_opt, d_opt, *, latent_dim: int,
     z is drawn from `seed_generator`, created once by the caller, so every step gets fresh noise
     and two runs with one seed repeat exactly.
     """
-    if g_opt is d_opt:
-        raise ValueError("g_opt and d_opt must be two optimisers: each keeps its own moment estimates.")
+    _check_optimizers(g_opt, d_opt)
     generator_loss = losses.generator_loss(g_loss)
 
     @tf.function
     def train_step(real_batch):
         batch_size = tf.shape(real_batch)[0]
-        # 1. Discriminator: push D(x) up on real data and D(G(z)) down on fakes.
-        z = keras.random.normal((batch_size, latent_dim), seed=seed_generator)
-        with tf.GradientTape() as tape:
-            real_logits = discriminator(real_batch, training=True)
-            fake_logits = discriminator(generator(z, training=True), training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits)
-        d_grads = tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-        # 2. Generator: fresh noise, and only the generator's weights move.
-        z = keras.random.normal((batch_size, latent_dim), seed=seed_generator)
-        with tf.GradientTape() as tape:
-            g_loss_value = generator_loss(discriminator(generator(z, training=True), training=True))
-        g_grads = tape.gradient(g_loss_value, generator.trainable_variables)
-        g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-        return {
-            "d_loss": d_loss,
-            "g_loss": g_loss_value,
-            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
-        }
+        z_d = keras.random.normal((batch_size, latent_dim), seed=seed_generator)
+        z_g = keras.random.normal((batch_size, latent_dim), seed=seed_generator)
+        return gan_update(generator, discriminator, g_opt, d_opt, real_batch, z_d, z_g, generator_loss)
 
     return train_step
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained in turns by fit(); calling it generates images from z."""
+
+    def __init__(self, generator, discriminator, *, latent_dim: int, g_loss: str = "non_saturating",
+                 seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.generator_loss = losses.generator_loss(g_loss)
+        self.seed_generator = keras.random.SeedGenerator(seed)  # once, here: a seed in train_step would repeat z
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS}
+
+    def compile(self, g_opt, d_opt, **kwargs):
+        """Attach one optimiser per network; other keyword arguments (jit_compile, ...) go to Keras."""
+        _check_optimizers(g_opt, d_opt)
+        super().compile(**kwargs)
+        self.g_opt, self.d_opt = g_opt, d_opt
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def train_step(self, real_images):
+        if isinstance(real_images, tuple):  # (images, labels) from a labelled pipeline
+            real_images = real_images[0]
+        batch_size = tf.shape(real_images)[0]
+        z_d = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        z_g = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        results = gan_update(self.generator, self.discriminator, self.g_opt, self.d_opt, real_images,
+                             z_d, z_g, self.generator_loss)
+        for name, value in results.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False) -> GAN:
+    """A compiled GAN for `recipe`, with weights initialised reproducibly from `seed`."""
+    settings.seed_everything(seed)
+    generator, discriminator = recipe.build_models(channels)
+    gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss, seed=seed)
+    gan.compile(*recipe.build_optimizers(), jit_compile=jit_compile)
+    return gan
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What train_run did: the trained GAN, the epochs finished in total, and why it stopped."""
+
+    gan: GAN
+    epochs_done: int
+    history: list[dict]
+    stopped_by: str  # "epochs", "minutes" or "non-finite loss"
+
+
+def _prepare_run_dir(run_dir: pathlib.Path, recipe: Recipe, run_info: dict) -> None:
+    """Store the recipe and run settings in a new run directory, or check that they match a stored run."""
+    recipe_path, run_path = run_dir / checkpoints.RECIPE, run_dir / checkpoints.RUN
+    if recipe_path.exists():
+        stored = Recipe.from_json(recipe_path.read_text())
+        if stored != recipe:
+            raise ValueError(f"{run_dir} holds a run of recipe {stored.name!r}, not {recipe.name!r}; "
+                             "resume it without naming a recipe, or use a new run directory.")
+        stored_info = checkpoints.read_json(run_path)
+        if stored_info != run_info:
+            raise ValueError(f"{run_dir} was trained with {stored_info}, not {run_info}; "
+                             "resume it with the same dataset and seed, or use a new run directory.")
+        checkpoints.remove_stale_temporaries(run_dir)
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoints.write_text(recipe_path, recipe.to_json())
+    checkpoints.write_text(run_path, json.dumps(run_info, indent=2))
+
+
+def stored_recipe(run_dir) -> Recipe | None:
+    """The recipe stored in run_dir, or None when run_dir holds no run."""
+    path = pathlib.Path(run_dir) / checkpoints.RECIPE
+    return Recipe.from_json(path.read_text()) if path.exists() else None
+
+
+def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, seed: int = 0,
+              minutes: float | None = None, jit_compile=False, callbacks=(), verbose: bool = True) -> RunResult:
+    """Train `recipe` on `dataset` into run_dir for `epochs` epochs in total, resuming from its checkpoint.
+
+    `minutes` limits this invocation's training time (whole epochs only). Every finished epoch is
+    checkpointed atomically, so an interrupted run loses at most the epoch in progress.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer (the run's total); got {epochs!r}.")
+    if len(dataset) < recipe.batch_size:
+        raise ValueError(f"{dataset.name} has {len(dataset)} images, fewer than one batch of "
+                         f"{recipe.batch_size}; use more images or a recipe with a smaller batch_size.")
+    run_dir = pathlib.Path(run_dir)
+    _prepare_run_dir(run_dir, recipe, {"dataset": dataset.name, "channels": dataset.channels, "seed": seed})
+    gan = build_gan(recipe, dataset.channels, seed, jit_compile)
+    checkpoint_path = run_dir / checkpoints.CHECKPOINT
+    first_epoch = checkpoints.restore_checkpoint(checkpoint_path, gan) if checkpoint_path.exists() else 0
+    history_path = run_dir / checkpoints.HISTORY
+    history = checkpoints.read_json(history_path)[:first_epoch] if history_path.exists() else []
+    if first_epoch >= epochs:
+        return RunResult(gan, first_epoch, history, "epochs")
+
+    stop_nan, saver = gan_callbacks.StopOnNonFinite(), gan_callbacks.Checkpoint(run_dir, history)
+    budget = [gan_callbacks.TimeBudget(minutes)] if minutes is not None else []
+    progress = [gan_callbacks.EpochLine()] if verbose and not gan_callbacks.progress_verbosity() else []
+    pipeline = make_pipeline(dataset.images, batch_size=recipe.batch_size, seed=seed, epochs=epochs,
+                             first_epoch=first_epoch)
+    gan.fit(pipeline, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=len(dataset) // recipe.batch_size,
+            callbacks=[stop_nan, *budget, saver, *progress, *callbacks],
+            verbose=gan_callbacks.progress_verbosity() if verbose else 0)
+    epochs_done = saver.history[-1]["epoch"] if saver.history else first_epoch
+    stopped_by = ("non-finite loss" if stop_nan.message else
+                  "minutes" if budget and budget[0].stopped_early and epochs_done < epochs else "epochs")
+    return RunResult(gan, epochs_done, saver.history, stopped_by)
+
+
+def load_generator(run_dir) -> keras.Model:
+    """The generator saved in run_dir (generator.keras), loaded in Keras' safe mode."""
+    path = pathlib.Path(run_dir) / checkpoints.GENERATOR
+    if not path.exists():
+        raise ValueError(f"{path} does not exist: train into {run_dir} first (python -m gan_utils train ...).")
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def sample(generator: keras.Model, num: int, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+    """`num` images from `generator` for z ~ N(0, I) drawn from `seed`: float32 NHWC in [-1, 1]."""
+    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+        raise ValueError(f"num must be a positive integer; got {num!r}.")
+    latent_dim = generator.input_shape[-1]
+    z = np.random.default_rng(seed).standard_normal((num, latent_dim)).astype("float32")
+    return np.concatenate([np.asarray(generator(z[i:i + batch_size], training=False))
+                           for i in range(0, num, batch_size)]).astype("float32")

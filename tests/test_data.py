@@ -452,31 +452,48 @@ def test_load_shapes_draws_n_images():
 # ---------------------------------------------------------------- make_pipeline
 
 
-def epoch_orders(dataset, epochs=2):
-    return [np.concatenate([labels.numpy() for _, labels in dataset]).tolist() for _ in range(epochs)]
+def epoch_orders(dataset, count):
+    """The label order of each epoch in a pipeline whose epochs hold `count` labels each."""
+    order = np.concatenate([labels.numpy() for _, labels in dataset]).tolist()
+    return [order[i:i + count] for i in range(0, len(order), count)]
 
 
 def test_pipeline_yields_full_batches_only():
     images = data.make_shapes(10, seed=0, channels=1).images
-    batches = list(data.make_pipeline(images, batch_size=4, seed=0))
-    assert [tuple(b.shape) for b in batches] == [(4, 32, 32, 1), (4, 32, 32, 1)]  # 2 left over are dropped
+    batches = list(data.make_pipeline(images, batch_size=4, seed=0, epochs=2))
+    assert [tuple(b.shape) for b in batches] == [(4, 32, 32, 1)] * 4  # 2 left over in each epoch are dropped
     assert batches[0].dtype.name == "float32"
+
+
+def test_pipeline_batches_hold_the_right_images_for_their_labels():
+    ds = data.make_shapes(32, seed=0, channels=1)
+    for batch, ids in data.make_pipeline(ds.images, np.arange(32), batch_size=8, seed=3):
+        np.testing.assert_array_equal(batch.numpy(), ds.images[ids.numpy()])
 
 
 def test_pipeline_reshuffles_each_epoch_and_repeats_with_the_seed():
     ds = data.make_shapes(64, seed=0, channels=1)
     ids = np.arange(64)
-    first, second = epoch_orders(data.make_pipeline(ds.images, ids, batch_size=8, seed=7))
-    assert sorted(first) == ids.tolist()
+    first, second = epoch_orders(data.make_pipeline(ds.images, ids, batch_size=8, seed=7, epochs=2), 64)
+    assert sorted(first) == ids.tolist() and sorted(second) == ids.tolist()
     assert first != second
-    assert epoch_orders(data.make_pipeline(ds.images, ids, batch_size=8, seed=7)) == [first, second]
-    assert epoch_orders(data.make_pipeline(ds.images, ids, batch_size=8, seed=8))[0] != first
+    assert epoch_orders(data.make_pipeline(ds.images, ids, batch_size=8, seed=7, epochs=2), 64) == [first, second]
+    assert epoch_orders(data.make_pipeline(ds.images, ids, batch_size=8, seed=8, epochs=2), 64)[0] != first
+
+
+def test_pipeline_resumed_at_an_epoch_gives_that_epochs_batches():
+    ds = data.make_shapes(40, seed=0, channels=1)
+    ids = np.arange(40)
+    full = epoch_orders(data.make_pipeline(ds.images, ids, batch_size=10, seed=5, epochs=4), 40)
+    resumed = epoch_orders(data.make_pipeline(ds.images, ids, batch_size=10, seed=5, epochs=4, first_epoch=2), 40)
+    assert resumed == full[2:]
 
 
 def test_pipeline_without_shuffle_keeps_the_order():
     ds = data.make_shapes(16, seed=0, channels=1)
-    (order, _) = epoch_orders(data.make_pipeline(ds.images, np.arange(16), batch_size=4, seed=0, shuffle=False))
-    assert order == list(range(16))
+    orders = epoch_orders(data.make_pipeline(ds.images, np.arange(16), batch_size=4, seed=0, epochs=2,
+                                             shuffle=False), 16)
+    assert orders == [list(range(16))] * 2
 
 
 def test_pipeline_rejects_bad_input_with_the_fix():
@@ -492,3 +509,5 @@ def test_pipeline_rejects_bad_input_with_the_fix():
         data.make_pipeline(images, batch_size=0, seed=0)
     with pytest.raises(ValueError, match="one entry per image"):
         data.make_pipeline(images, np.arange(7), batch_size=2, seed=0)
+    with pytest.raises(ValueError, match="first_epoch must be an integer in"):
+        data.make_pipeline(images, batch_size=2, seed=0, epochs=3, first_epoch=3)

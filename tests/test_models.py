@@ -1,8 +1,27 @@
-"""The MLP generator and discriminator of chapter 1."""
+"""The MLPs of chapter 1 and the DCGAN generator and discriminator of chapter 2."""
+import keras
 import numpy as np
 import pytest
 
 from gan_utils import models
+
+SMALL_G = dict(latent_dim=8, dense_filters=8, filters=(8, 4))  # fast builds for most DCGAN tests
+SMALL_D = dict(filters=(4, 8))
+# Keras 3.15's own saving code calls np.array on TF variables, which NumPy 2 warns about; not ours to fix.
+KERAS_SAVE_WARNING = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+def _latent(n, dim, scale=1.0, seed=0):
+    return (scale * np.random.default_rng(seed).standard_normal((n, dim))).astype("float32")
+
+
+def _images(n, channels, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, 32, 32, channels)).astype("float32")
+
+
+def _layer_types(model):
+    return {type(layer).__name__ for layer in model.layers}
 
 
 def test_mlp_generator_maps_latent_noise_to_points():
@@ -22,3 +41,207 @@ def test_mlp_discriminator_returns_one_logit_per_point():
 def test_builders_reject_bad_sizes(kwargs):
     with pytest.raises(ValueError, match="must be a positive integer"):
         models.mlp_generator(**kwargs)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan_generator_makes_float32_images_in_tanh_range_even_for_large_z(channels):
+    generator = models.dcgan_generator(channels=channels, **SMALL_G)
+    images = generator(_latent(16, 8, scale=100.0)).numpy()
+    assert images.shape == (16, 32, 32, channels)
+    assert images.dtype == np.float32
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    assert np.abs(images).max() > 0.99  # large z saturates the tanh instead of leaving [-1, 1]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_dcgan_discriminator_returns_one_logit_per_image(channels):
+    discriminator = models.dcgan_discriminator(channels, **SMALL_D)
+    logits = discriminator(_images(6, channels)).numpy()
+    assert logits.shape == (6, 1)
+    assert logits.dtype == np.float32
+
+
+def test_dcgan_discriminator_last_layer_is_linear_so_logits_leave_0_1():
+    discriminator = models.dcgan_discriminator(1, **SMALL_D)
+    last = discriminator.layers[-1]
+    assert last.name == "logit" and last.activation.__name__ == "linear"
+    kernel, bias = last.get_weights()
+    images = _images(4, 1)
+    last.set_weights([np.zeros_like(kernel), np.full_like(bias, -3.0)])
+    np.testing.assert_allclose(discriminator(images).numpy(), -3.0)
+    last.set_weights([np.zeros_like(kernel), np.full_like(bias, 5.0)])
+    np.testing.assert_allclose(discriminator(images).numpy(), 5.0)  # a sigmoid would keep both in (0, 1)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_classic_recipe_generator_has_the_tf_tutorial_shapes_layer_by_layer(channels):
+    generator = models.dcgan_generator(100, channels, dense_filters=256, filters=(128, 64), strides=(1, 2),
+                                       kernel_size=5, norm="batch", activation="leaky_relu")
+    shapes = dict(models.layer_shapes(generator))
+    assert shapes["z"] == (100,)
+    assert shapes["project"] == (8 * 8 * 256,)
+    assert shapes["reshape"] == (8, 8, 256)
+    assert shapes["up1"] == (8, 8, 128)
+    assert shapes["up2"] == (16, 16, 64)
+    assert shapes["to_image"] == shapes["tanh"] == (32, 32, channels)
+    convs = [l for l in generator.layers if isinstance(l, keras.layers.Conv2DTranspose)]
+    assert [(l.filters, l.kernel_size, l.strides) for l in convs] == [
+        (128, (5, 5), (1, 1)), (64, (5, 5), (2, 2)), (channels, (5, 5), (2, 2))]
+    assert generator.get_layer("project").use_bias is False  # batch norm cancels a bias
+    assert generator.get_layer("up1_act").negative_slope == pytest.approx(0.2)
+
+
+def test_classic_recipe_discriminator_has_two_blocks_with_dropout_and_no_norm():
+    discriminator = models.dcgan_discriminator(3, filters=(64, 128), kernel_size=5, dropout=0.3)
+    assert models.layer_shapes(discriminator) == [
+        ("image", (32, 32, 3)),
+        ("down1", (16, 16, 64)), ("down1_act", (16, 16, 64)), ("down1_dropout", (16, 16, 64)),
+        ("down2", (8, 8, 128)), ("down2_act", (8, 8, 128)), ("down2_dropout", (8, 8, 128)),
+        ("flatten", (8 * 8 * 128,)), ("logit", (1,)),
+    ]
+    assert discriminator.get_layer("down2_dropout").rate == pytest.approx(0.3)
+
+
+def test_layer_shapes_lists_every_layer_without_the_batch_axis():
+    generator = models.dcgan_generator(channels=1, **SMALL_G)
+    rows = models.layer_shapes(generator)
+    assert [name for name, _ in rows] == [layer.name for layer in generator.layers]
+    assert rows[0] == ("z", (8,)) and rows[-1] == ("tanh", (32, 32, 1))
+    assert models.layer_shapes(models.mlp_generator(4, 2, width=8, depth=1))[-1] == ("sample", (2,))
+
+
+def test_layer_shapes_rejects_an_unbuilt_model():
+    with pytest.raises(ValueError, match="keras.Input"):
+        models.layer_shapes(keras.Sequential([keras.layers.Dense(3)]))
+
+
+@pytest.mark.parametrize("strides", [(2, 2), (1, 2), (2, 2, 2, 2)])
+def test_resize_upsampling_gives_the_same_shape_without_transposed_convolutions(strides):
+    kwargs = dict(SMALL_G, filters=(4,) * len(strides), strides=strides)
+    transpose = models.dcgan_generator(channels=3, upsample="transpose", **kwargs)
+    resize = models.dcgan_generator(channels=3, upsample="resize", **kwargs)
+    z = _latent(2, 8)
+    assert resize(z).shape == transpose(z).shape == (2, 32, 32, 3)
+    assert "UpSampling2D" in _layer_types(resize) and "Conv2DTranspose" not in _layer_types(resize)
+    upsamplings = [l for l in resize.layers if isinstance(l, keras.layers.UpSampling2D)]
+    assert len(upsamplings) == strides.count(2) + 1  # none for a stride-1 block
+    assert all(l.interpolation == "nearest" for l in upsamplings)
+
+
+def test_generator_without_norm_has_no_batch_normalization_and_keeps_biases():
+    generator = models.dcgan_generator(channels=1, norm="none", **SMALL_G)
+    assert "BatchNormalization" not in _layer_types(generator)
+    assert generator.get_layer("project").use_bias and generator.get_layer("up1").use_bias
+    with_norm = models.dcgan_generator(channels=1, norm="batch", **SMALL_G)
+    assert sum(isinstance(l, keras.layers.BatchNormalization) for l in with_norm.layers) == 3
+
+
+@pytest.mark.parametrize("norm, layer_type", [("batch", "BatchNormalization"), ("layer", "GroupNormalization")])
+def test_discriminator_norm_skips_the_first_block(norm, layer_type):
+    discriminator = models.dcgan_discriminator(1, filters=(4, 8, 8), norm=norm)
+    normed = [l.name for l in discriminator.layers if type(l).__name__ == layer_type]
+    assert normed == ["down2_norm", "down3_norm"]
+    assert discriminator.get_layer("down1").use_bias and not discriminator.get_layer("down2").use_bias
+    assert "BatchNormalization" not in _layer_types(models.dcgan_discriminator(1, **SMALL_D))
+
+
+def test_discriminator_relu_option_and_five_blocks_reach_one_pixel():
+    discriminator = models.dcgan_discriminator(1, filters=(2,) * 5, activation="relu")
+    shapes = dict(models.layer_shapes(discriminator))
+    assert shapes["down5"] == (1, 1, 2)
+    assert isinstance(discriminator.get_layer("down1_act"), keras.layers.ReLU)
+
+
+def test_builders_accept_lists_and_numpy_integers_from_saved_recipes():
+    generator = models.dcgan_generator(np.int64(8), 1, dense_filters=8, filters=[8, 4], strides=[2, 2])
+    assert generator.output.shape[1:] == (32, 32, 1)
+    assert models.dcgan_discriminator(3, filters=[4]).output.shape[1:] == (1,)
+
+
+BAD_GENERATOR_ARGS = [
+    ({"latent_dim": 0}, ValueError, r"latent_dim must be a positive integer; got 0"),
+    ({"channels": 2}, ValueError, r"channels must be 1 \(grayscale\) or 3 \(RGB\); got 2"),
+    ({"channels": "rgb"}, ValueError, r"channels must be 1 .* got 'rgb'"),
+    ({"dense_filters": 2.5}, ValueError, r"dense_filters must be a positive integer; got 2.5"),
+    ({"filters": 64}, TypeError, r"filters must be a tuple of positive integers.*got 64"),
+    ({"filters": (8, 0)}, ValueError, r"filters\[1\] must be a positive integer; got 0"),
+    ({"strides": (2,)}, ValueError, r"strides must give one stride per entry of filters.*2 filters"),
+    ({"strides": (2, 3)}, ValueError, r"strides\[1\] must be 1 .* or 2 .*; got 3"),
+    ({"filters": (4,) * 5, "strides": (2,) * 5}, ValueError, r"5 stride-2 blocks.*at most 4"),
+    ({"kernel_size": -1}, ValueError, r"kernel_size must be a positive integer; got -1"),
+    ({"norm": "layer"}, ValueError, r"norm must be one of 'batch', 'none'; got 'layer'"),
+    ({"activation": "tanh"}, ValueError, r"activation must be one of 'relu', 'leaky_relu'; got 'tanh'"),
+    ({"upsample": "bilinear"}, ValueError, r"upsample must be one of 'transpose', 'resize'; got 'bilinear'"),
+    ({"name": ""}, TypeError, r"name must be a non-empty string"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, message", BAD_GENERATOR_ARGS)
+def test_dcgan_generator_rejects_bad_arguments_with_a_clear_sentence(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        models.dcgan_generator(**{**SMALL_G, **kwargs})
+
+
+BAD_DISCRIMINATOR_ARGS = [
+    ({"channels": 4}, ValueError, r"channels must be 1 \(grayscale\) or 3 \(RGB\); got 4"),
+    ({"filters": ()}, ValueError, r"filters must have 1 to 5 entries.*got 0"),
+    ({"filters": (2,) * 6}, ValueError, r"filters must have 1 to 5 entries.*got 6"),
+    ({"filters": "64"}, TypeError, r"filters must be a tuple of positive integers"),
+    ({"filters": (4, -8)}, ValueError, r"filters\[1\] must be a positive integer; got -8"),
+    ({"kernel_size": 0}, ValueError, r"kernel_size must be a positive integer; got 0"),
+    ({"norm": "instance"}, ValueError, r"norm must be one of 'none', 'batch', 'layer'; got 'instance'"),
+    ({"activation": "sigmoid"}, ValueError, r"activation must be one of 'relu', 'leaky_relu'; got 'sigmoid'"),
+    ({"dropout": 1.0}, ValueError, r"dropout must be in \[0, 1\).*got 1.0"),
+    ({"dropout": -0.1}, ValueError, r"dropout must be in \[0, 1\).*got -0.1"),
+    ({"dropout": "0.3"}, TypeError, r"dropout must be a number in \[0, 1\); got '0.3'"),
+    ({"name": None}, TypeError, r"name must be a non-empty string; got None"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, message", BAD_DISCRIMINATOR_ARGS)
+def test_dcgan_discriminator_rejects_bad_arguments_with_a_clear_sentence(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        models.dcgan_discriminator(**{"channels": 1, **SMALL_D, **kwargs})
+
+
+def test_generator_output_check_names_the_inconsistent_settings(monkeypatch):
+    monkeypatch.setattr(models, "_start_size", lambda strides: 4)  # a start grid that cannot reach 32x32
+    with pytest.raises(ValueError, match=r"output shape is \(16, 16, 1\), not \(32, 32, 1\): strides=\(2,\)"):
+        models.dcgan_generator(channels=1, **dict(SMALL_G, filters=(4,), strides=(2,)))
+
+
+@KERAS_SAVE_WARNING
+@pytest.mark.parametrize("upsample", ["transpose", "resize"])
+def test_generator_saves_and_loads_in_safe_mode_with_identical_outputs(tmp_path, upsample):
+    generator = models.dcgan_generator(channels=3, activation="leaky_relu", upsample=upsample, **SMALL_G)
+    path = tmp_path / "generator.keras"
+    generator.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    z = _latent(4, 8)
+    np.testing.assert_array_equal(loaded(z).numpy(), generator(z).numpy())
+    assert models.layer_shapes(loaded) == models.layer_shapes(generator)
+
+
+@KERAS_SAVE_WARNING
+@pytest.mark.parametrize("norm", ["none", "batch", "layer"])
+def test_discriminator_saves_and_loads_in_safe_mode_with_identical_outputs(tmp_path, norm):
+    discriminator = models.dcgan_discriminator(1, filters=(4, 8), norm=norm, dropout=0.3)
+    path = tmp_path / "discriminator.keras"
+    discriminator.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    images = _images(4, 1)
+    np.testing.assert_array_equal(loaded(images).numpy(), discriminator(images).numpy())
+
+
+def test_heads_stay_float32_under_mixed_precision():
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        generator = models.dcgan_generator(channels=1, **SMALL_G)
+        discriminator = models.dcgan_discriminator(1, **SMALL_D)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    assert generator.get_layer("up1").compute_dtype == "float16"
+    images = generator(_latent(2, 8, scale=100.0))
+    assert images.dtype == "float32" and float(keras.ops.max(keras.ops.abs(images))) <= 1.0
+    assert discriminator(images).dtype == "float32"

@@ -343,3 +343,151 @@ def test_plot_curves_points_a_keras_history_to_its_dict():
 
     with pytest.raises(TypeError, match=r"history\.history"):
         plots.plot_curves(FakeHistory())
+
+
+# ----------------------------------------------------------------------------- animations
+
+
+def upscaled_mosaic(images, scale):
+    """The uint8 pixels save_animation should draw for one frame, without a caption band."""
+    mosaic = np.round(plots.images_to_mosaic(images) * 255).astype(np.uint8)
+    return mosaic.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def gif_durations_and_loop(path):
+    from PIL import Image
+
+    with Image.open(path) as gif:
+        durations = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            durations.append(gif.info.get("duration"))
+        gif.seek(0)
+        return durations, gif.info.get("loop")
+
+
+def noise_frames(count, seed=0, shape=(4, 32, 32, 1)):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1, 1, shape).astype(np.float32) for _ in range(count)]
+
+
+def test_save_animation_writes_a_looping_gif_of_upscaled_mosaics(tmp_path):
+    import imageio.v3 as iio
+
+    frames = [constant_tiles([-0.6 + 0.5 * k, 0.2, -1.0, 1.0], height=4, width=6) for k in range(3)]
+    path = plots.save_animation(frames, tmp_path / "training.gif", fps=4, scale=3)
+    assert path == tmp_path / "training.gif" and path.is_file()
+    decoded = iio.imread(path, index=None, mode="L")
+    assert decoded.shape == (3, (2 * 4 + 1) * 3, (2 * 6 + 1) * 3)  # a 2x2 mosaic with a 1-pixel border, tripled
+    for frame, images in zip(decoded, frames):
+        np.testing.assert_allclose(frame, upscaled_mosaic(images, 3), atol=1)  # grey levels survive the GIF
+    assert abs(int(decoded[0, 0, 0]) - (-0.6 + 1) / 2 * 255) <= 1  # tile 0 of frame 0: (x + 1) / 2 * 255 = 51
+    durations, loop = gif_durations_and_loop(path)
+    assert durations == [250, 250, 250] and loop == 0
+
+
+@pytest.mark.parametrize("fps, duration", [(4, 250), (3, 330), (10, 100), (0.5, 2000)])
+def test_save_animation_shows_each_frame_for_1000_over_fps_ms_in_gif_steps_of_10_ms(tmp_path, fps, duration):
+    path = plots.save_animation(noise_frames(2, shape=(1, 4, 4, 1)), tmp_path / "a.gif", fps=fps, scale=1)
+    assert gif_durations_and_loop(path) == ([duration, duration], 0)
+
+
+def test_save_animation_draws_each_caption_in_a_band_above_the_mosaic(tmp_path):
+    import imageio.v3 as iio
+
+    frames = noise_frames(3, shape=(4, 32, 32, 1))
+    path = plots.save_animation(frames, tmp_path / "a.gif", captions=["epoch 1", "epoch 2", "epoch 10"], scale=2)
+    decoded = iio.imread(path, index=None, mode="L")
+    mosaic_height, mosaic_width = 65 * 2, 65 * 2
+    assert decoded.shape[0] == 3 and decoded.shape[2] == mosaic_width
+    band = decoded.shape[1] - mosaic_height
+    assert 10 <= band <= 40
+    for frame, images in zip(decoded, frames):
+        np.testing.assert_array_equal(frame[band:], upscaled_mosaic(images, 2))
+        assert (frame[:band] < 128).any() and np.median(frame[:band]) == 255  # dark text on a white band
+    assert not np.array_equal(decoded[0, :band], decoded[2, :band])  # each frame has its own caption
+
+
+def test_save_animation_keeps_colour_within_gif_quantisation(tmp_path):
+    import imageio.v3 as iio
+
+    colours = np.array([[-1.0, 0.0, 1.0], [0.5, -0.5, 0.2]], np.float32)
+    frames = [np.broadcast_to(colours[:, None, None, :] * s, (2, 8, 8, 3)).copy() for s in (1.0, 0.5)]
+    path = plots.save_animation(frames, tmp_path / "colour.gif", scale=2)
+    decoded = iio.imread(path, index=None, mode="RGB")
+    assert decoded.shape == (2, 8 * 2, (2 * 8 + 1) * 2, 3)
+    for frame, images in zip(decoded, frames):
+        np.testing.assert_allclose(frame, upscaled_mosaic(images, 2), atol=3)
+
+
+def test_save_animation_accepts_a_5d_stack_and_replaces_an_existing_file(tmp_path):
+    import imageio.v3 as iio
+
+    path = tmp_path / "a.gif"
+    plots.save_animation(noise_frames(4, shape=(1, 4, 4, 1)), path, scale=1)
+    plots.save_animation(np.stack(noise_frames(2, seed=1, shape=(1, 4, 4, 1))), path, scale=1)
+    assert iio.imread(path, index=None, mode="L").shape == (2, 4, 4)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("budget_in_frames", [2.2, 4.2])
+def test_save_animation_over_max_bytes_keeps_every_kth_frame_ending_with_the_last(tmp_path, budget_in_frames):
+    import imageio.v3 as iio
+
+    frames = noise_frames(13)  # noise barely compresses: each frame costs about the same
+    frames[-1] = -frames[-1]  # a distinct final state
+    two_frames = plots.save_animation([frames[0], frames[-1]], tmp_path / "two.gif", scale=1).stat().st_size
+    max_bytes = int(two_frames / 2 * budget_in_frames)
+    path = plots.save_animation(frames, tmp_path / "capped.gif", scale=1, max_bytes=max_bytes)
+    assert path.stat().st_size <= max_bytes
+    decoded = iio.imread(path, index=None, mode="L")
+    expected = [upscaled_mosaic(images, 1) for images in frames]
+    kept = [next(i for i, e in enumerate(expected) if np.array_equal(frame, e)) for frame in decoded]
+    assert kept[-1] == 12  # the final state of training is always shown
+    assert len(kept) == int(budget_in_frames)  # 2 frames: the first and last; 4 frames: 0, 4, 8, 12
+    steps = np.diff(kept)
+    assert (steps == steps[0]).all() and steps[0] > 1  # evenly spaced, counted back from the last frame
+
+
+def test_save_animation_that_cannot_fit_raises_and_says_what_to_reduce(tmp_path):
+    path = tmp_path / "big.gif"
+    with pytest.raises(ValueError, match=r"max_bytes=1,000.*fewer images per frame \(now 4\).*smaller scale"):
+        plots.save_animation(noise_frames(5), path, max_bytes=1_000)
+    assert not path.exists()
+
+
+def test_save_animation_rejects_bad_inputs_with_the_fix(tmp_path):
+    path = tmp_path / "a.gif"
+    frames = noise_frames(3, shape=(2, 4, 4, 1))
+    with pytest.raises(ValueError, match="frames is empty"):
+        plots.save_animation([], path)
+    with pytest.raises(ValueError, match=r"frames\[2\] has shape \(3, 4, 4, 1\) but frames\[0\] has shape \(2, 4, 4"):
+        plots.save_animation([*frames[:2], np.zeros((3, 4, 4, 1), np.float32)], path)
+    with pytest.raises(ValueError, match=r"frames\[1\] must be in \[-1, 1\].*Divide by 127.5"):
+        plots.save_animation([frames[0], np.full((2, 4, 4, 1), 255.0, np.float32)], path)
+    with pytest.raises(ValueError, match=r"one 4-D array.*\[images\]"):
+        plots.save_animation(frames[0], path)
+    with pytest.raises(ValueError, match="2 captions for 3 frames"):
+        plots.save_animation(frames, path, captions=["epoch 1", "epoch 2"])
+    with pytest.raises(TypeError, match="sequence of 3 strings"):
+        plots.save_animation(frames, path, captions="epoch")
+    with pytest.raises(ValueError, match=r"must end with \.gif.*a\.mp4"):
+        plots.save_animation(frames, tmp_path / "a.mp4")
+    with pytest.raises(ValueError, match="fps"):
+        plots.save_animation(frames, path, fps=0)
+    with pytest.raises(ValueError, match="scale"):
+        plots.save_animation(frames, path, scale=0)
+    with pytest.raises(FileNotFoundError, match="mkdir"):
+        plots.save_animation(frames, tmp_path / "missing" / "a.gif")
+    assert not path.exists()
+
+
+def test_show_animation_returns_an_ipython_image_holding_the_gif(tmp_path):
+    from IPython.display import Image
+
+    path = plots.save_animation(noise_frames(2, shape=(1, 4, 4, 1)), tmp_path / "a.gif", scale=1)
+    shown = plots.show_animation(str(path))
+    assert isinstance(shown, Image)
+    assert shown.format == "gif" and shown.data == path.read_bytes()
+    with pytest.raises(FileNotFoundError, match="save_animation"):
+        plots.show_animation(tmp_path / "none.gif")

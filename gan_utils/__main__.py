@@ -1,0 +1,111 @@
+"""The command line: `python -m gan_utils train ...` and `python -m gan_utils sample ...`.
+
+Errors in the arguments print one line and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+from gan_utils.data import IMAGE_DATASETS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, not the usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _integer_at_least(minimum: int):
+    """An argparse type for integers >= minimum."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for the train and sample commands."""
+    parser = _Parser(prog="python -m gan_utils", description="Train GANs and sample from them.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train into a run directory (an existing one resumes)")
+    train.add_argument("--dataset", required=True, choices=IMAGE_DATASETS)
+    train.add_argument("--out", required=True, type=pathlib.Path, help="the run directory")
+    train.add_argument("--recipe", help="default: the stored recipe when resuming, else default_recipe(dataset)")
+    train.add_argument("--epochs", type=_integer_at_least(1), help="the run's total epochs (default: the profile's)")
+    train.add_argument("--minutes", type=_positive_float, help="training wall-clock of this invocation")
+    train.add_argument("--seed", type=_integer_at_least(0), default=0)
+    train.add_argument("--folder", type=pathlib.Path, help="the image directory, with --dataset folder")
+
+    sample = commands.add_parser("sample", help="draw images from a trained run's generator")
+    sample.add_argument("run_dir", type=pathlib.Path)
+    sample.add_argument("--num", required=True, type=_integer_at_least(1))
+    sample.add_argument("--out", required=True, type=pathlib.Path, help="an .npz file; it holds `images`")
+    sample.add_argument("--seed", type=_integer_at_least(0), default=0)
+    return parser
+
+
+def _train(args) -> str:
+    from gan_utils import data, recipes, settings, train
+
+    if (args.dataset == "folder") != (args.folder is not None):
+        raise ValueError("--folder DIR goes with --dataset folder, and only with it.")
+    current = settings.current()
+    print(current.banner(), flush=True)
+    stored = train.stored_recipe(args.out)
+    recipe = (recipes.get_recipe(args.recipe) if args.recipe else stored or recipes.default_recipe(args.dataset))
+    dataset = data.load(args.dataset, path=args.folder)
+    epochs = args.epochs or current.profile.epochs
+    print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r} on {dataset.name} "
+          f"({len(dataset)} images), {epochs} epochs in total", flush=True)
+    result = train.train_run(args.out, dataset, recipe, epochs=epochs, seed=args.seed, minutes=args.minutes,
+                             jit_compile=current.profile.jit_compile)
+    return (f"stopped by {result.stopped_by} after {result.epochs_done} of {epochs} epochs; "
+            f"generator in {args.out / 'generator.keras'}")
+
+
+def _sample(args) -> str:
+    import numpy as np
+
+    from gan_utils import train
+
+    if args.out.suffix != ".npz":
+        raise ValueError(f"--out must name an .npz file; got {args.out}.")
+    images = train.sample(train.load_generator(args.run_dir), args.num, seed=args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out, images=images)
+    return f"wrote {len(images)} images, float32 {images.shape[1:]} in [-1, 1], to {args.out}"
+
+
+def main(argv=None) -> int:
+    """Run one command; returns the exit status (2 for bad arguments or input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from gan_utils.data import DatasetUnavailableError
+
+    try:
+        print(_train(args) if args.command == "train" else _sample(args))
+    except (ValueError, TypeError, DatasetUnavailableError) as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Named, complete training configurations: architecture, losses, optimisers and batch size.
+
+A recipe says *what* is trained; a profile (gan_utils.settings) says *how much*.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import keras
+
+from gan_utils import losses, models
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Everything that defines a GAN run except its budget; stored as recipe.json in a run directory."""
+
+    name: str
+    description: str
+    latent_dim: int
+    generator: dict  # keyword arguments of models.dcgan_generator, without latent_dim and channels
+    discriminator: dict  # keyword arguments of models.dcgan_discriminator, without channels
+    g_loss: str
+    g_learning_rate: float
+    d_learning_rate: float
+    beta_1: float
+    beta_2: float
+    batch_size: int
+
+    def __post_init__(self):
+        losses.generator_loss(self.g_loss)  # raises on an unknown name
+        for field in ("latent_dim", "batch_size"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"recipe {self.name!r}: {field} must be a positive integer; got {value!r}.")
+        for field in ("g_learning_rate", "d_learning_rate"):
+            if not getattr(self, field) > 0:
+                raise ValueError(f"recipe {self.name!r}: {field} must be positive; got {getattr(self, field)!r}.")
+
+    def build_models(self, channels: int) -> tuple[keras.Model, keras.Model]:
+        """A fresh (generator, discriminator) pair for images with `channels` channels."""
+        generator = models.dcgan_generator(self.latent_dim, channels, **self.generator)
+        discriminator = models.dcgan_discriminator(channels, **self.discriminator)
+        return generator, discriminator
+
+    def build_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+        """Two Adam optimisers (g_opt, d_opt): each network keeps its own moment estimates."""
+        g_opt = keras.optimizers.Adam(self.g_learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+        d_opt = keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+        return g_opt, d_opt
+
+    def to_json(self) -> str:
+        """The recipe as JSON text (lists for tuples), as written to recipe.json."""
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Recipe":
+        """The recipe stored by to_json; list-valued model arguments become tuples again."""
+        fields = json.loads(text)
+        for part in ("generator", "discriminator"):
+            fields[part] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields[part].items()}
+        return cls(**fields)
+
+
+RECIPES: dict[str, Recipe] = {
+    "classic": Recipe(
+        name="classic",
+        description="TensorFlow's DCGAN tutorial at 32x32: dense to 8x8x256, 5x5 transposed convolutions, "
+        "batch norm, LeakyReLU, a dropout discriminator, Adam 1e-4, batch 256. For the benchmarks.",
+        latent_dim=100,
+        generator={"dense_filters": 256, "filters": (128, 64), "strides": (1, 2), "kernel_size": 5,
+                   "norm": "batch", "activation": "leaky_relu", "upsample": "transpose"},
+        discriminator={"filters": (64, 128), "kernel_size": 5, "norm": "none", "activation": "leaky_relu",
+                       "dropout": 0.3},
+        g_loss="non_saturating",
+        g_learning_rate=1e-4,
+        d_learning_rate=1e-4,
+        beta_1=0.9,
+        beta_2=0.999,
+        batch_size=256,
+    ),
+    "dcgan": Recipe(
+        name="dcgan",
+        description="A plain DCGAN (Radford et al.) for 32x32 images, sized for a 2-core CPU: "
+        "4x4x256 -> 32x32 with 4x4 transposed convolutions and batch norm, a 3-layer LeakyReLU "
+        "discriminator, Adam 2e-4 with beta_1 0.5, batch 64. No quality tricks.",
+        latent_dim=100,
+        generator={"dense_filters": 256, "filters": (128, 64), "strides": (2, 2), "kernel_size": 4,
+                   "norm": "batch", "activation": "relu", "upsample": "transpose"},
+        discriminator={"filters": (64, 128, 256), "kernel_size": 4, "norm": "none", "activation": "leaky_relu",
+                       "dropout": 0.0},
+        g_loss="non_saturating",
+        g_learning_rate=2e-4,
+        d_learning_rate=2e-4,
+        beta_1=0.5,
+        beta_2=0.999,
+        batch_size=64,
+    ),
+}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called `name`."""
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
+    return RECIPES[name]
+
+
+def default_recipe(dataset: str) -> Recipe:
+    """The recipe a chapter or the command line uses for `dataset` when none is named."""
+    from gan_utils.data import IMAGE_DATASETS
+
+    if dataset not in IMAGE_DATASETS:
+        raise ValueError(f"Unknown dataset {dataset!r}; choose one of {', '.join(IMAGE_DATASETS)}.")
+    return RECIPES["dcgan"]
