@@ -62,10 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train(args) -> str:
-    from gan_utils import data, recipes, settings, train
-
     if (args.dataset == "folder") != (args.folder is not None):
         raise ValueError("--folder DIR goes with --dataset folder, and only with it.")
+    from gan_utils import data, recipes, settings, train  # TensorFlow loads here, after the cheap checks
+
     current = settings.current()
     print(current.banner(), flush=True)
     stored = train.stored_recipe(args.out)

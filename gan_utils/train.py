@@ -174,6 +174,7 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
     pipeline = make_pipeline(dataset.images, batch_size=recipe.batch_size, seed=seed, epochs=epochs,
                              first_epoch=first_epoch)
     gan.fit(pipeline, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=len(dataset) // recipe.batch_size,
+            shuffle=False,  # make_pipeline already shuffles, per epoch
             callbacks=[stop_nan, *budget, saver, *progress, *callbacks],
             verbose=gan_callbacks.progress_verbosity() if verbose else 0)
     epochs_done = saver.history[-1]["epoch"] if saver.history else first_epoch

@@ -7,9 +7,6 @@ from gan_utils import models
 
 SMALL_G = dict(latent_dim=8, dense_filters=8, filters=(8, 4))  # fast builds for most DCGAN tests
 SMALL_D = dict(filters=(4, 8))
-# Keras 3.15's own saving code calls np.array on TF variables, which NumPy 2 warns about; not ours to fix.
-KERAS_SAVE_WARNING = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
 
 def _latent(n, dim, scale=1.0, seed=0):
@@ -210,7 +207,6 @@ def test_generator_output_check_names_the_inconsistent_settings(monkeypatch):
         models.dcgan_generator(channels=1, **dict(SMALL_G, filters=(4,), strides=(2,)))
 
 
-@KERAS_SAVE_WARNING
 @pytest.mark.parametrize("upsample", ["transpose", "resize"])
 def test_generator_saves_and_loads_in_safe_mode_with_identical_outputs(tmp_path, upsample):
     generator = models.dcgan_generator(channels=3, activation="leaky_relu", upsample=upsample, **SMALL_G)
@@ -222,7 +218,6 @@ def test_generator_saves_and_loads_in_safe_mode_with_identical_outputs(tmp_path,
     assert models.layer_shapes(loaded) == models.layer_shapes(generator)
 
 
-@KERAS_SAVE_WARNING
 @pytest.mark.parametrize("norm", ["none", "batch", "layer"])
 def test_discriminator_saves_and_loads_in_safe_mode_with_identical_outputs(tmp_path, norm):
     discriminator = models.dcgan_discriminator(1, filters=(4, 8), norm=norm, dropout=0.3)

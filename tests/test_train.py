@@ -1,10 +1,19 @@
-"""The explicit training step: what it updates, what it reports, and that a seed repeats a run."""
+"""The training step, the keras.Model trainer and resumable runs: updates, seeds, resume, kills."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_utils import models, settings, train
+from fixtures import TINY_RECIPE, tiny_dataset
+from gan_utils import checkpoints, models, settings, train
 
 LATENT_DIM = 4
 
@@ -41,17 +50,25 @@ def test_reported_discriminator_loss_matches_the_formula_before_the_update():
     assert abs(float(metrics["d_loss"]) - np.log(4.0)) < 0.5  # an untrained D sits near 1/2 everywhere
 
 
-def test_noise_is_fresh_each_step_yet_two_runs_with_one_seed_repeat_exactly():
-    first_run = [float(_setup(3)[2](REAL)["g_loss"]) for _ in range(1)]
+def test_two_step_sequences_with_one_seed_repeat_exactly():
     generator_a, _, step_a = _setup(3)
     losses_a = [float(step_a(REAL)["g_loss"]) for _ in range(3)]
     generator_b, _, step_b = _setup(3)
     losses_b = [float(step_b(REAL)["g_loss"]) for _ in range(3)]
-    assert losses_a == losses_b and losses_a[0] == first_run[0]
+    assert losses_a == losses_b
     for a, b in zip(generator_a.trainable_variables, generator_b.trainable_variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    z_a = keras.random.normal((2, LATENT_DIM), seed=keras.random.SeedGenerator(1))
-    assert len(set(losses_a)) == 3 and z_a.shape == (2, LATENT_DIM)
+
+
+def test_every_step_draws_fresh_noise():
+    settings.seed_everything(0)
+    generator = models.mlp_generator(LATENT_DIM, 2, width=16, depth=2)
+    discriminator = models.mlp_discriminator(2, width=16, depth=2)
+    frozen = [keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0)]  # weights never move
+    step = train.make_train_step(generator, discriminator, *frozen, latent_dim=LATENT_DIM,
+                                 seed_generator=keras.random.SeedGenerator(0))
+    losses = [float(step(REAL)["g_loss"]) for _ in range(3)]
+    assert len(set(losses)) == 3  # same weights, same real batch: only z can differ
 
 
 def test_one_optimiser_for_both_networks_is_refused():
@@ -61,3 +78,124 @@ def test_one_optimiser_for_both_networks_is_refused():
     with pytest.raises(ValueError, match="two optimisers"):
         train.make_train_step(generator, discriminator, shared, shared, latent_dim=LATENT_DIM,
                               seed_generator=keras.random.SeedGenerator(0))
+
+
+# ---------------------------------------------------------------- the keras.Model trainer and runs
+
+
+
+def _all_weights(gan):
+    return [v.numpy() for v in gan.generator.variables + gan.discriminator.variables
+            + gan.g_opt.variables + gan.d_opt.variables]
+
+
+def test_fit_trains_both_networks_and_reports_the_four_metrics():
+    gan = train.build_gan(TINY_RECIPE, 1, seed=0)
+    before = [w.numpy().copy() for w in gan.generator.trainable_variables]
+    images = tiny_dataset().images
+    from gan_utils.data import make_pipeline
+
+    history = gan.fit(make_pipeline(images, batch_size=16, seed=0), steps_per_epoch=4, verbose=0, shuffle=False)
+    assert set(history.history) == set(train.METRICS)
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before, gan.generator.trainable_variables))
+    assert gan(np.zeros((2, TINY_RECIPE.latent_dim), "float32")).shape == (2, 32, 32, 1)
+
+
+def test_two_runs_with_one_seed_give_identical_weights(tmp_path):
+    a = train.train_run(tmp_path / "a", tiny_dataset(), TINY_RECIPE, epochs=2, seed=5, verbose=False)
+    b = train.train_run(tmp_path / "b", tiny_dataset(), TINY_RECIPE, epochs=2, seed=5, verbose=False)
+    for x, y in zip(_all_weights(a.gan), _all_weights(b.gan)):
+        np.testing.assert_array_equal(x, y)
+    c = train.train_run(tmp_path / "c", tiny_dataset(), TINY_RECIPE, epochs=2, seed=6, verbose=False)
+    assert any(not np.array_equal(x, y) for x, y in zip(_all_weights(a.gan), _all_weights(c.gan)))
+
+
+def test_resuming_at_epoch_k_matches_an_uninterrupted_run(tmp_path):
+    whole = train.train_run(tmp_path / "whole", tiny_dataset(), TINY_RECIPE, epochs=4, seed=3, verbose=False)
+    first = train.train_run(tmp_path / "split", tiny_dataset(), TINY_RECIPE, epochs=2, seed=3, verbose=False)
+    assert first.epochs_done == 2
+    resumed = train.train_run(tmp_path / "split", tiny_dataset(), TINY_RECIPE, epochs=4, seed=3, verbose=False)
+    assert resumed.epochs_done == 4 and [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
+    for x, y in zip(_all_weights(whole.gan), _all_weights(resumed.gan)):
+        np.testing.assert_array_equal(x, y)
+    assert resumed.history == whole.history
+
+
+def test_a_finished_run_is_not_trained_again(tmp_path):
+    train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=1, seed=0, verbose=False)
+    stamp = (tmp_path / "checkpoint.npz").stat().st_mtime_ns
+    again = train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=1, seed=0, verbose=False)
+    assert again.epochs_done == 1 and (tmp_path / "checkpoint.npz").stat().st_mtime_ns == stamp
+
+
+def test_run_directory_stores_recipe_and_refuses_another(tmp_path):
+    import dataclasses
+
+    train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=1, seed=0, verbose=False)
+    assert train.stored_recipe(tmp_path) == TINY_RECIPE
+    assert json.loads((tmp_path / "run.json").read_text()) == {"dataset": "shapes", "channels": 1, "seed": 0}
+    with pytest.raises(ValueError, match="holds a run of recipe 'tiny', not 'other'"):
+        train.train_run(tmp_path, tiny_dataset(), dataclasses.replace(TINY_RECIPE, name="other"), epochs=2)
+    with pytest.raises(ValueError, match="resume it with the same dataset and seed"):
+        train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=2, seed=1)
+
+
+def test_bad_run_arguments_are_refused_before_training(tmp_path):
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=0)
+    with pytest.raises(ValueError, match="fewer than one batch of 16"):
+        train.train_run(tmp_path, tiny_dataset(8), TINY_RECIPE, epochs=1)
+    assert not (tmp_path / "recipe.json").exists()
+
+
+def test_minutes_stop_at_an_epoch_boundary_and_say_so(tmp_path):
+    result = train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=10_000, seed=0, minutes=0.02,
+                             verbose=False)
+    assert result.stopped_by == "minutes" and 1 <= result.epochs_done < 10_000
+    assert checkpoints.read_json(tmp_path / "history.json")[-1]["epoch"] == result.epochs_done
+
+
+_KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from fixtures import TINY_RECIPE, tiny_dataset
+    from gan_utils import train
+    train.train_run({run_dir!r}, tiny_dataset(), TINY_RECIPE, epochs=100_000, seed=0, verbose=False)
+""")
+
+
+def test_sigkill_at_any_moment_leaves_a_loadable_checkpoint_and_resume_continues(tmp_path):
+    run_dir = tmp_path / "run"
+    script = _KILL_SCRIPT.format(tests=os.path.dirname(__file__), run_dir=str(run_dir))
+    rng = np.random.default_rng(0)
+    last_epoch = 0
+    for _ in range(3):
+        process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        deadline = time.time() + 120
+        while time.time() < deadline and not (run_dir / "checkpoint.npz").exists():
+            time.sleep(0.05)
+        time.sleep(float(rng.uniform(0.2, 1.5)))  # a moment somewhere in the middle of training
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        gan = train.build_gan(TINY_RECIPE, 1, seed=0)
+        epoch = checkpoints.restore_checkpoint(run_dir / "checkpoint.npz", gan)
+        assert epoch >= last_epoch
+        train.load_generator(run_dir)  # the exported generator loads too
+        last_epoch = epoch
+    resumed = train.train_run(run_dir, tiny_dataset(), TINY_RECIPE, epochs=last_epoch + 1, seed=0, verbose=False)
+    assert resumed.epochs_done == last_epoch + 1
+    assert [h["epoch"] for h in resumed.history] == list(range(1, last_epoch + 2))
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]  # no half-written files left
+
+
+def test_sample_returns_images_in_range_and_repeats_with_the_seed(tmp_path):
+    train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=1, seed=0, verbose=False)
+    generator = train.load_generator(tmp_path)
+    images = train.sample(generator, 5, seed=1, batch_size=2)
+    assert images.shape == (5, 32, 32, 1) and images.dtype == np.float32 and np.abs(images).max() <= 1
+    np.testing.assert_array_equal(images, train.sample(generator, 5, seed=1))
+    with pytest.raises(ValueError, match="num must be a positive integer"):
+        train.sample(generator, 0)
+    with pytest.raises(ValueError, match="train into .* first"):
+        train.load_generator(tmp_path / "nothing")

@@ -1,0 +1,54 @@
+"""The command line, run as a reader would: train, resume, sample, and one clear line for bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ENV = {**os.environ, "GAN_BOOK_PROFILE": "smoke", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "gan_utils", *args], cwd=cwd, env=ENV, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_train_then_resume_then_sample(tmp_path):
+    first = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "starting run: recipe 'dcgan' on digits (1797 images), 1 epochs in total" in first.stdout
+    assert "stopped by epochs after 1 of 1 epochs" in first.stdout
+    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["name"] == "dcgan"
+
+    resumed = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "2", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming run" in resumed.stdout and "after 2 of 2 epochs" in resumed.stdout
+    assert "epoch 2/2" in resumed.stdout and "epoch 1/2" not in resumed.stdout
+
+    sampled = run_cli("sample", "run", "--num", "7", "--out", "samples.npz", cwd=tmp_path)
+    assert sampled.returncode == 0, sampled.stderr
+    with np.load(tmp_path / "samples.npz") as stored:
+        images = stored["images"]
+    assert images.shape == (7, 32, 32, 1) and images.dtype == np.float32
+    assert -1 <= images.min() and images.max() <= 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--dataset", "imagenet", "--out", "r"], "invalid choice: 'imagenet'"),
+    (["train", "--dataset", "digits", "--out", "r", "--epochs", "-3"], "expected an integer >= 1, got '-3'"),
+    (["train", "--dataset", "digits", "--out", "r", "--minutes", "zero"], "expected a positive number"),
+    (["train", "--dataset", "digits", "--out", "r", "--recipe", "stylegan"], "Unknown recipe 'stylegan'"),
+    (["train", "--dataset", "folder", "--out", "r", "--folder", "missing"], "is not a directory"),
+    (["train", "--dataset", "digits", "--out", "r", "--folder", "x"], "--folder DIR goes with --dataset folder"),
+    (["train", "--dataset", "mnist", "--out", "r"], "digits, shapes or toy2d"),
+    (["sample", "nowhere", "--num", "3", "--out", "s.npz"], "train into nowhere first"),
+    (["sample", "nowhere", "--num", "3", "--out", "s.png"], "--out must name an .npz file"),
+])
+def test_bad_input_gets_one_clear_error_line_and_exit_status_2(tmp_path, args, message):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if ": error:" in line]
+    assert len(error_lines) == 1 and message in error_lines[0], result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,49 @@
+"""Named recipes: what they build, their JSON round trip, and the default choice."""
+import dataclasses
+
+import pytest
+
+from fixtures import TINY_RECIPE
+from gan_utils import models, recipes
+
+
+def test_classic_recipe_is_the_tf_dcgan_tutorial_at_32x32():
+    classic = recipes.get_recipe("classic")
+    generator, discriminator = classic.build_models(channels=1)
+    shapes = dict(models.layer_shapes(generator))
+    assert shapes["reshape"] == (8, 8, 256) and shapes["up1"] == (8, 8, 128) and shapes["up2"] == (16, 16, 64)
+    assert generator.output_shape == (None, 32, 32, 1)
+    assert [l.kernel_size for l in generator.layers if hasattr(l, "kernel_size")] == [(5, 5)] * 3
+    assert any(l.__class__.__name__ == "Dropout" for l in discriminator.layers)
+    assert classic.batch_size == 256 and classic.g_learning_rate == classic.d_learning_rate == 1e-4
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_every_recipe_builds_models_and_two_optimisers(channels):
+    for recipe in recipes.RECIPES.values():
+        generator, discriminator = recipe.build_models(channels)
+        assert generator.input_shape == (None, recipe.latent_dim)
+        assert discriminator.output_shape == (None, 1)
+        g_opt, d_opt = recipe.build_optimizers()
+        assert g_opt is not d_opt and float(g_opt.learning_rate) == pytest.approx(recipe.g_learning_rate)
+
+
+def test_recipe_survives_a_json_round_trip():
+    for recipe in [*recipes.RECIPES.values(), TINY_RECIPE]:
+        assert recipes.Recipe.from_json(recipe.to_json()) == recipe
+
+
+def test_default_recipe_is_dcgan_and_unknown_names_are_refused():
+    assert recipes.default_recipe("digits").name == "dcgan"
+    with pytest.raises(ValueError, match="Unknown dataset 'imagenet'"):
+        recipes.default_recipe("imagenet")
+    with pytest.raises(ValueError, match="choose one of classic, dcgan"):
+        recipes.get_recipe("stylegan")
+
+
+@pytest.mark.parametrize("change, message", [({"g_loss": "hinge"}, "choose one of"),
+                                             ({"batch_size": 0}, "batch_size must be a positive integer"),
+                                             ({"d_learning_rate": 0.0}, "d_learning_rate must be positive")])
+def test_bad_recipe_fields_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(TINY_RECIPE, **change)
