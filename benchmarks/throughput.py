@@ -113,7 +113,7 @@ def plain_loop(recipe: Recipe, pipeline: tf.data.Dataset):
     return run
 
 
-def pipeline_alone(recipe: Recipe, pipeline: tf.data.Dataset):
+def pipeline_alone(pipeline: tf.data.Dataset):
     """run(steps) -> seconds to draw `steps` batches from the pipeline, with no training."""
 
     def run(steps):
@@ -129,14 +129,15 @@ def pipeline_alone(recipe: Recipe, pipeline: tf.data.Dataset):
 
 def measure(repeats: int, steps: int, batch_size: int | None) -> list[dict]:
     """Interleaved runs of every configuration; one result row each, images/s per run in run order."""
-    classic, dcgan = (RECIPES[name] if batch_size is None else dataclasses.replace(RECIPES[name], batch_size=batch_size)
-                      for name in ("classic", "dcgan"))
+    classic, dcgan = RECIPES["classic"], RECIPES["dcgan"]
+    if batch_size is not None:
+        classic, dcgan = (dataclasses.replace(recipe, batch_size=batch_size) for recipe in (classic, dcgan))
     classic_batches, dcgan_batches = pipeline_for(classic, steps), pipeline_for(dcgan, steps)
     configurations = [
         ("classic, trainer", classic, trainer(classic, classic_batches)),
         ("classic, plain tf.function", classic, plain_loop(classic, classic_batches)),
         ("dcgan, trainer", dcgan, trainer(dcgan, dcgan_batches)),
-        ("pipeline alone (classic batches)", classic, pipeline_alone(classic, classic_batches)),
+        ("pipeline alone (classic batches)", classic, pipeline_alone(classic_batches)),
     ]
     rows = [{"configuration": name, "batch_size": recipe.batch_size, "images_per_second": []}
             for name, recipe, _ in configurations]
@@ -169,11 +170,11 @@ def machine() -> dict:
 def report(rows: list[dict], steps: int, cost: dict, peak_mb: float) -> None:
     width = max(len(row["configuration"]) for row in rows)
     print(f"\n{len(rows[0]['images_per_second'])} interleaved runs of {steps} steps each; images/s:")
-    print(f"{'configuration':<{width}}  {'batch':>5}  {'median':>8}  {'min':>8}  {'max':>8}  {'ms/step':>8}")
+    print(f"{'configuration':<{width}}  {'batch':>5}  {'median':>9}  {'min':>9}  {'max':>9}  {'ms/step':>8}")
     for row in rows:
         ms_per_step = 1000 * row["batch_size"] / row["median"]
-        print(f"{row['configuration']:<{width}}  {row['batch_size']:>5}  {row['median']:>8.1f}  {row['min']:>8.1f}  "
-              f"{row['max']:>8.1f}  {ms_per_step:>8.2f}")
+        print(f"{row['configuration']:<{width}}  {row['batch_size']:>5}  {row['median']:>9.0f}  {row['min']:>9.0f}  "
+              f"{row['max']:>9.0f}  {ms_per_step:>8.2f}")
     print(f"trainer overhead over the plain loop (classic): {cost['percent']:+.1f}% "
           f"(per round {cost['per_round_min']:+.1f}% to {cost['per_round_max']:+.1f}%); "
           f"goal <= {cost['goal_percent']}%: {'ok' if cost['ok'] else 'over'}")
@@ -187,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, help=f"interleaved runs per configuration (default and minimum "
                         f"{MIN_REPEATS}; {SMOKE['repeats']} with --smoke)")
-    parser.add_argument("--steps", type=int, help=f"steps per timed run (default {DEFAULT_STEPS}; {SMOKE['steps']} with --smoke)")
+    parser.add_argument("--steps", type=int,
+                        help=f"steps per timed run (default {DEFAULT_STEPS}; {SMOKE['steps']} with --smoke)")
     parser.add_argument("--json", type=pathlib.Path, metavar="OUT", help="also write the figures here")
     parser.add_argument("--smoke", action="store_true",
                         help=f"a quick check that the measurement runs, at batch {SMOKE['batch_size']}")
@@ -203,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     report(rows, steps, cost, peak_mb)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "repeats": repeats, "steps": steps, "smoke": args.smoke,
-                                         "results": rows, "overhead": cost, "peak_mb": peak_mb}, indent=1) + "\n")
+        figures = {"machine": machine(), "repeats": repeats, "steps": steps, "smoke": args.smoke,
+                   "results": rows, "overhead": cost, "peak_mb": peak_mb}
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
     return 0
 
 

@@ -27,7 +27,10 @@ class Profile:
     toy_snapshots: int  # chapter 1: pictures taken during training (an even number: two rows)
     toy_checks: int  # chapter 1: times the mode coverage is measured during training
     toy_samples: int  # points drawn to plot a toy2d generator and count its modes
+    d_check_steps: int  # chapter 3: steps of the discriminator's real-versus-noise sanity check
     epochs: int  # chapter 4 and the command line: training epochs of an image GAN
+    failure_epochs: int  # chapter 4: epochs of the deliberately unbalanced run
+    timing_steps: int  # chapter 4: steps timed to compare eager and tf.function
     mixed_precision: bool
     jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
 
@@ -42,7 +45,10 @@ PROFILES: dict[str, Profile] = {
         toy_snapshots=4,
         toy_checks=8,
         toy_samples=1000,
+        d_check_steps=25,
         epochs=2,
+        failure_epochs=1,
+        timing_steps=3,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -55,7 +61,10 @@ PROFILES: dict[str, Profile] = {
         toy_snapshots=6,
         toy_checks=40,
         toy_samples=2000,
+        d_check_steps=200,
         epochs=100,
+        failure_epochs=15,
+        timing_steps=20,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -68,7 +77,10 @@ PROFILES: dict[str, Profile] = {
         toy_snapshots=6,
         toy_checks=40,
         toy_samples=5000,
+        d_check_steps=400,
         epochs=30,
+        failure_epochs=5,
+        timing_steps=50,
         mixed_precision=True,
         jit_compile="auto",
     ),

@@ -55,6 +55,7 @@ def test_banner_is_one_line_naming_profile_device_dataset_and_how_to_change():
 def test_profiles_grow_in_budget_from_smoke_to_gpu():
     smoke, cpu, gpu = (settings.PROFILES[n] for n in ("smoke", "cpu", "gpu"))
     assert smoke.toy_steps < cpu.toy_steps <= gpu.toy_steps
+    assert smoke.d_check_steps < cpu.d_check_steps <= gpu.d_check_steps
     assert smoke.dataset in ("digits", "shapes") and cpu.dataset in ("digits", "shapes")
     assert not smoke.mixed_precision and not cpu.mixed_precision
 
