@@ -1,4 +1,4 @@
-"""The command line: `python -m gan_utils train ...` and `python -m gan_utils sample ...`.
+"""The command line: `python -m gan_utils train ...`, `sample ...` and `evaluate ...`.
 
 Errors in the arguments print one line and exit with status 2.
 """
@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--num", required=True, type=_integer_at_least(1))
     sample.add_argument("--out", required=True, type=pathlib.Path, help="an .npz file; it holds `images`")
     sample.add_argument("--seed", type=_integer_at_least(0), default=0)
+
+    evaluate = commands.add_parser("evaluate", help="score an .npz of images against a dataset; prints JSON")
+    evaluate.add_argument("samples", type=pathlib.Path, help="an .npz file holding `images`")
+    evaluate.add_argument("--dataset", required=True, choices=[d for d in IMAGE_DATASETS if d != "folder"])
+    evaluate.add_argument("--extractor", choices=("classifier", "inception"), default="classifier")
+    evaluate.add_argument("--seed", type=_integer_at_least(0), default=0)
     return parser
 
 
@@ -93,15 +99,37 @@ def _sample(args) -> str:
     return f"wrote {len(images)} images, float32 {images.shape[1:]} in [-1, 1], to {args.out}"
 
 
+def _evaluate(args) -> str:
+    import json
+
+    import numpy as np
+
+    if not args.samples.is_file():
+        raise ValueError(f"{args.samples} does not exist; write one with `python -m gan_utils sample`.")
+    try:
+        with np.load(args.samples) as stored:
+            images = stored["images"]
+    except (KeyError, OSError, ValueError) as error:
+        raise ValueError(f"{args.samples} is not an .npz holding `images` ({error}).") from None
+    from gan_utils import evaluate, settings
+
+    ref = evaluate.reference(args.dataset, settings.current().profile, extractor=args.extractor, verbose=False)
+    return json.dumps(evaluate.evaluate(images, ref, seed=args.seed), indent=2)
+
+
+COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate}
+
+
 def main(argv=None) -> int:
     """Run one command; returns the exit status (2 for bad arguments or input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     from gan_utils.data import DatasetUnavailableError
+    from gan_utils.features import FeatureExtractorUnavailableError
 
     try:
-        print(_train(args) if args.command == "train" else _sample(args))
-    except (ValueError, TypeError, DatasetUnavailableError) as error:
+        print(COMMANDS[args.command](args))
+    except (ValueError, TypeError, DatasetUnavailableError, FeatureExtractorUnavailableError) as error:
         print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

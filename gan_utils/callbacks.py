@@ -146,4 +146,4 @@ class Checkpoint(keras.callbacks.Callback):
         self.history.append({"epoch": epoch + 1, **logs})
         checkpoints.write_text(self.run_dir / checkpoints.HISTORY, json.dumps(self.history, indent=1))
         checkpoints.save_checkpoint(self.run_dir / checkpoints.CHECKPOINT, self.model, epoch + 1)
-        checkpoints.export_generator(self.run_dir / checkpoints.GENERATOR, self.model.generator)
+        checkpoints.save_model(self.run_dir / checkpoints.GENERATOR, self.model.generator)

@@ -99,10 +99,10 @@ def restore_checkpoint(path, gan) -> int:
     return int(arrays["epoch"])
 
 
-def export_generator(path, generator) -> None:
-    """Save the generator alone as a .keras file, atomically, for sampling."""
+def save_model(path, model) -> None:
+    """Save a Keras model as a .keras file, atomically (the generator alone, for sampling, say)."""
     with atomic_path(path) as temporary:
-        generator.save(temporary)
+        model.save(temporary)
 
 
 def read_json(path) -> dict | list:

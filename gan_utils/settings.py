@@ -31,6 +31,8 @@ class Profile:
     epochs: int  # chapter 4 and the command line: training epochs of an image GAN
     failure_epochs: int  # chapter 4: epochs of the deliberately unbalanced run
     timing_steps: int  # chapter 4: steps timed to compare eager and tf.function
+    classifier_epochs: int  # metrics: epochs of the feature classifier (part of its cache key)
+    eval_samples: int  # metrics: generated images scored (capped by the held-out real images)
     mixed_precision: bool
     jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
 
@@ -49,6 +51,8 @@ PROFILES: dict[str, Profile] = {
         epochs=2,
         failure_epochs=1,
         timing_steps=3,
+        classifier_epochs=1,
+        eval_samples=200,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -65,6 +69,8 @@ PROFILES: dict[str, Profile] = {
         epochs=100,
         failure_epochs=15,
         timing_steps=20,
+        classifier_epochs=5,
+        eval_samples=1000,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -81,6 +87,8 @@ PROFILES: dict[str, Profile] = {
         epochs=30,
         failure_epochs=5,
         timing_steps=50,
+        classifier_epochs=5,
+        eval_samples=10000,
         mixed_precision=True,
         jit_compile="auto",
     ),

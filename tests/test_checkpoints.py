@@ -72,9 +72,9 @@ def test_stale_temporaries_are_removed_but_other_files_stay(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.npz", "notes.txt"]
 
 
-def test_exported_generator_loads_in_safe_mode_and_matches(tmp_path):
+def test_saved_generator_loads_in_safe_mode_and_matches(tmp_path):
     gan = _gan()
-    checkpoints.export_generator(tmp_path / "generator.keras", gan.generator)
+    checkpoints.save_model(tmp_path / "generator.keras", gan.generator)
     loaded = train.load_generator(tmp_path)
     z = np.random.default_rng(0).standard_normal((3, TINY_RECIPE.latent_dim)).astype("float32")
     np.testing.assert_allclose(loaded(z).numpy(), gan.generator(z).numpy(), atol=1e-6)

@@ -1,0 +1,101 @@
+"""Scoring generated images against a dataset: FID, KID, precision/recall, memorisation and class checks.
+
+Every score is computed at a stated N, beside the same score for held-out real images at that N
+(the real-vs-real floor), on the features of a named extractor.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from gan_utils import data, features, metrics
+from gan_utils.settings import Profile
+
+RECOGNISABLE_CONFIDENCE = 0.8  # mean top-class probability a "recognisable" sample set must reach
+
+
+@dataclasses.dataclass
+class Reference:
+    """The real data a generator is scored against: train/held-out split, extractor and cached features."""
+
+    dataset: data.ImageDataset
+    extractor: features.FeatureExtractor
+    train_idx: np.ndarray
+    held_idx: np.ndarray
+    train_features: np.ndarray
+    held_features: np.ndarray
+
+    @property
+    def max_n(self) -> int:
+        """The largest N at which a floor can be computed: the number of held-out real images."""
+        return len(self.held_idx)
+
+
+def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifier", verbose: bool = True) -> Reference:
+    """The Reference for `dataset_name`, with the dataset's own classifier (trained or loaded from the
+    cache with the profile's settings) or InceptionV3 as the extractor."""
+    dataset = data.load(dataset_name)
+    classifier_settings = features.ClassifierSettings(epochs=profile.classifier_epochs)
+    if extractor == "classifier":
+        chosen = features.dataset_classifier(dataset, classifier_settings, verbose=verbose)
+    elif extractor == "inception":
+        chosen = features.inception_v3(dataset.channels)
+    else:
+        raise ValueError(f"Unknown extractor {extractor!r}; choose 'classifier' or 'inception'.")
+    train_idx, held_idx = features.split_indices(len(dataset), classifier_settings.held_out_fraction,
+                                                 classifier_settings.seed)
+    return Reference(dataset, chosen, train_idx, held_idx,
+                     features.real_features(chosen, dataset, train_idx, "train"),
+                     features.real_features(chosen, dataset, held_idx, "held_out"))
+
+
+def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, seed: int) -> dict:
+    n = len(images)
+    rng = np.random.default_rng(seed)
+    real_subset = ref.train_features[rng.choice(len(ref.train_features), size=min(n, len(ref.train_features)),
+                                                replace=False)]
+    kid_mean, kid_std = metrics.kid(sample_features, ref.train_features, subset_size=min(1000, n), seed=seed)
+    precision, recall = metrics.precision_recall(real_subset, sample_features, k=3)
+    memorisation = metrics.memorisation_check(images, ref.dataset.images[ref.train_idx],
+                                              ref.dataset.images[ref.held_idx])
+    return {"fid": metrics.fid(sample_features, ref.train_features), "kid": kid_mean, "kid_std": kid_std,
+            "precision": precision, "recall": recall,
+            # NaN when held-out images repeat training images exactly (shapes): no ratio exists then.
+            "memorisation_ratio": memorisation.ratio if np.isfinite(memorisation.ratio) else None,
+            "copies": memorisation.copies}
+
+
+def evaluate(images, ref: Reference, *, n: int | None = None, seed: int = 0) -> dict:
+    """Scores of the first N generated images and, as the floor, of N held-out real images.
+
+    N defaults to min(len(images), ref.max_n). Returns a JSON-ready dict: n, extractor, the
+    generated images' scores, the floor's scores, and the class checks when the extractor classifies.
+    """
+    data.check_images(images)
+    n = min(len(images), ref.max_n) if n is None else n
+    if not 2 <= n <= min(len(images), ref.max_n):
+        raise ValueError(f"n must be between 2 and {min(len(images), ref.max_n)} (the generated images and the "
+                         f"{ref.max_n} held-out real images available); got {n}.")
+    generated = images[:n]
+    held_out = ref.dataset.images[ref.held_idx[:n]]
+    result = {"dataset": ref.dataset.name, "extractor": ref.extractor.name, "n": n,
+              "generated": _scores(ref, generated, ref.extractor.features(generated), seed),
+              "real_floor": _scores(ref, held_out, ref.held_features[:n], seed)}
+    if ref.extractor.classifier is not None:
+        result["classes"] = class_check(ref, generated)
+    return result
+
+
+def class_check(ref: Reference, images: np.ndarray) -> dict:
+    """Which classes the dataset classifier sees in `images`, and how confidently.
+
+    "recognisable" means every class is present and the mean top-class probability is at least 0.8.
+    """
+    probabilities = ref.extractor.probabilities(images)
+    predicted = probabilities.argmax(axis=1)
+    present = sorted({ref.dataset.class_names[i] for i in predicted})
+    confidence = float(probabilities.max(axis=1).mean())
+    return {"classifier_accuracy": ref.extractor.accuracy, "classes_present": present,
+            "mean_confidence": confidence,
+            "recognisable": len(present) == len(ref.dataset.class_names) and confidence >= RECOGNISABLE_CONFIDENCE}

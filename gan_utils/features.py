@@ -1,0 +1,174 @@
+"""Feature extractors for the quality metrics: a classifier trained on the dataset itself (offline),
+and InceptionV3 from keras.applications (online). Both map float32 NHWC images in [-1, 1] to vectors.
+
+The classifier is cached on disk under a key made of its training settings, the dataset and the code
+version, so a weak classifier trained in the smoke profile is never reused in a cpu run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import os
+import pathlib
+
+import keras
+import numpy as np
+
+from gan_utils import checkpoints, settings
+from gan_utils.data import ImageDataset, check_images
+
+CACHE_ENV = "GAN_BOOK_CACHE"
+
+
+class FeatureExtractorUnavailableError(ConnectionError):
+    """The extractor's weights cannot be had here (no network); the classifier extractor works offline."""
+
+
+def cache_dir() -> pathlib.Path:
+    """Where classifiers and real-data features are cached: $GAN_BOOK_CACHE, else ~/.cache/gan_book."""
+    return pathlib.Path(os.environ.get(CACHE_ENV) or pathlib.Path.home() / ".cache" / "gan_book")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierSettings:
+    """How the feature classifier is trained; all of it goes into the cache key."""
+
+    epochs: int
+    width: int = 32
+    feature_dim: int = 64
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    held_out_fraction: float = 0.2
+    seed: int = 0
+
+
+def split_indices(count: int, held_out_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held_out) index arrays: a permutation fixed by `seed`, the last fraction held out."""
+    if not 0 < held_out_fraction < 1:
+        raise ValueError(f"held_out_fraction must be in (0, 1); got {held_out_fraction!r}.")
+    order = np.random.default_rng(seed).permutation(count)
+    cut = count - max(1, int(round(held_out_fraction * count)))
+    return np.sort(order[:cut]), np.sort(order[cut:])
+
+
+@dataclasses.dataclass
+class FeatureExtractor:
+    """Maps images to feature vectors; `classifier` (if any) maps them to class probabilities."""
+
+    name: str
+    features_model: keras.Model
+    classifier: keras.Model | None = None
+    accuracy: float | None = None  # held-out accuracy of the classifier
+
+    def features(self, images, batch_size: int = 256) -> np.ndarray:
+        """float64 (N, D) feature vectors of float32 NHWC images in [-1, 1]."""
+        check_images(images)
+        return np.asarray(self.features_model.predict(images, batch_size=batch_size, verbose=0), np.float64)
+
+    def probabilities(self, images, batch_size: int = 256) -> np.ndarray:
+        """float32 (N, classes) class probabilities; only for classifier extractors."""
+        if self.classifier is None:
+            raise ValueError(f"{self.name} is not a classifier; use the dataset classifier for class checks.")
+        check_images(images)
+        return np.asarray(self.classifier.predict(images, batch_size=batch_size, verbose=0))
+
+
+def _code_version() -> str:
+    """gan_utils' version plus a hash of this module's source: any change retrains the classifiers."""
+    from gan_utils import __version__
+
+    source = inspect.getsource(inspect.getmodule(_code_version))
+    return f"{__version__}-{hashlib.sha256(source.encode()).hexdigest()[:12]}"
+
+
+def classifier_key(dataset: ImageDataset, classifier_settings: ClassifierSettings) -> str:
+    """The cache key: dataset, its size and shape, the training settings, and the code version."""
+    description = {"dataset": dataset.name, "images": list(dataset.images.shape),
+                   "settings": dataclasses.asdict(classifier_settings), "code": _code_version()}
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _build_classifier(channels: int, classes: int, s: ClassifierSettings) -> keras.Model:
+    """A small CNN whose penultimate layer ("features") gives the feature vectors.
+
+    Flatten rather than global pooling keeps where strokes are, which is most of what tells digits apart.
+    """
+    inputs = keras.Input((32, 32, channels), name="image")
+    x = inputs
+    for i, (filters, stride) in enumerate([(s.width, 1), (s.width, 2), (2 * s.width, 1), (2 * s.width, 2)]):
+        x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu", name=f"conv{i + 1}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    features = keras.layers.Dense(s.feature_dim, activation="relu", name="features")(x)
+    outputs = keras.layers.Dense(classes, activation="softmax", name="classes")(features)
+    return keras.Model(inputs, outputs, name="feature_classifier")
+
+
+def dataset_classifier(dataset: ImageDataset, classifier_settings: ClassifierSettings, *,
+                       verbose: bool = True) -> FeatureExtractor:
+    """The dataset's own classifier as a feature extractor, trained once and then loaded from the cache."""
+    if dataset.labels is None or dataset.class_names is None:
+        raise ValueError(f"{dataset.name} has no labels, so no classifier can be trained on it; "
+                         "use the inception extractor (online) or a labelled dataset.")
+    key = classifier_key(dataset, classifier_settings)
+    folder = cache_dir() / f"classifier-{dataset.name}-{key}"
+    model_path, meta_path = folder / "model.keras", folder / "meta.json"
+    if model_path.exists() and meta_path.exists():
+        classifier = keras.saving.load_model(model_path, safe_mode=True)
+        accuracy = checkpoints.read_json(meta_path)["held_out_accuracy"]
+    else:
+        classifier, accuracy = _train_classifier(dataset, classifier_settings, verbose)
+        checkpoints.save_model(model_path, classifier)
+        checkpoints.write_text(meta_path, json.dumps({"dataset": dataset.name, "key": key,
+                                                      "held_out_accuracy": accuracy,
+                                                      "settings": dataclasses.asdict(classifier_settings),
+                                                      "code": _code_version()}, indent=2))
+    features_model = keras.Model(classifier.inputs, classifier.get_layer("features").output)
+    return FeatureExtractor(f"classifier-{dataset.name}-{key[:8]}", features_model, classifier, accuracy)
+
+
+def _train_classifier(dataset: ImageDataset, s: ClassifierSettings, verbose: bool) -> tuple[keras.Model, float]:
+    train_idx, held_idx = split_indices(len(dataset), s.held_out_fraction, s.seed)
+    settings.seed_everything(s.seed)
+    classifier = _build_classifier(dataset.channels, len(dataset.class_names), s)
+    classifier.compile(optimizer=keras.optimizers.Adam(s.learning_rate), loss="sparse_categorical_crossentropy",
+                       metrics=["accuracy"])
+    classifier.fit(dataset.images[train_idx], dataset.labels[train_idx], epochs=s.epochs, batch_size=s.batch_size,
+                   shuffle=True, verbose=0)
+    _, accuracy = classifier.evaluate(dataset.images[held_idx], dataset.labels[held_idx], verbose=0)
+    if verbose:
+        print(f"trained the {dataset.name} feature classifier: held-out accuracy {accuracy:.3f} "
+              f"({s.epochs} epochs)", flush=True)
+    return classifier, float(accuracy)
+
+
+def inception_v3(channels: int) -> FeatureExtractor:
+    """InceptionV3's 2048-d pooled features of (N, 32, 32, channels) images (ImageNet weights; needs a
+    network the first time)."""
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3; got {channels!r}.")
+    try:
+        base = keras.applications.InceptionV3(include_top=False, weights="imagenet", pooling="avg",
+                                              input_shape=(299, 299, 3))
+    except Exception as error:  # the weights download: URLError, HTTP errors, "URL fetch failure"
+        raise FeatureExtractorUnavailableError(
+            f"InceptionV3's ImageNet weights could not be downloaded ({str(error).splitlines()[0][:120]}). "
+            "Offline, use the dataset classifier extractor (the book's default), which trains locally."
+        ) from None
+    inputs = keras.Input((32, 32, channels), name="image")
+    x = keras.layers.Resizing(299, 299, name="to_299")(inputs)  # [-1, 1] is what InceptionV3 expects
+    x = keras.layers.Concatenate(name="to_rgb")([x, x, x]) if channels == 1 else x
+    return FeatureExtractor("inception-v3", keras.Model(inputs, base(x)))
+
+
+def real_features(extractor: FeatureExtractor, dataset: ImageDataset, indices: np.ndarray, part: str) -> np.ndarray:
+    """Features of dataset.images[indices], cached per extractor, dataset and part ("train", "held_out")."""
+    digest = hashlib.sha256(np.ascontiguousarray(indices).tobytes()).hexdigest()[:12]
+    path = cache_dir() / f"features-{extractor.name}-{dataset.name}-{part}-{len(indices)}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    values = extractor.features(dataset.images[indices])
+    with checkpoints.atomic_path(path) as temporary, open(temporary, "wb") as file:
+        np.save(file, values)
+    return values

@@ -1,0 +1,68 @@
+"""Scoring sample sets end to end: real images score like the floor, copies are flagged, noise fails."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gan_utils import evaluate, settings
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return evaluate.reference("digits", settings.PROFILES["cpu"], verbose=False)
+
+
+def test_reference_splits_digits_and_caches_features(ref):
+    assert ref.max_n == len(ref.held_idx) == 359 and len(ref.train_idx) == 1797 - 359
+    assert ref.train_features.shape == (1438, 64) and ref.extractor.accuracy > 0.95
+
+
+def test_held_out_real_images_score_exactly_as_the_floor(ref):
+    held_out = ref.dataset.images[ref.held_idx]
+    result = evaluate.evaluate(held_out, ref)
+    assert result["n"] == 359 and result["extractor"].startswith("classifier-digits-")
+    assert result["generated"] == pytest.approx(result["real_floor"])
+    assert 0.8 < result["real_floor"]["memorisation_ratio"] <= 1.0 + 1e-9
+    assert result["classes"]["recognisable"] and len(result["classes"]["classes_present"]) == 10
+
+
+def test_a_generator_that_returns_training_images_is_flagged(ref):
+    copies = ref.dataset.images[ref.train_idx[:300]]
+    result = evaluate.evaluate(copies, ref)
+    assert result["generated"]["memorisation_ratio"] == pytest.approx(0.0, abs=1e-9)
+    assert result["generated"]["copies"] == 1.0
+    assert result["real_floor"]["copies"] < 0.05
+
+
+def test_noise_scores_far_worse_than_the_floor_and_is_not_recognisable(ref):
+    noise = np.random.default_rng(0).uniform(-1, 1, (359, 32, 32, 1)).astype("float32")
+    result = evaluate.evaluate(noise, ref)
+    assert result["generated"]["fid"] > 10 * result["real_floor"]["fid"]
+    assert result["generated"]["precision"] < 0.1 and result["generated"]["kid"] > result["real_floor"]["kid"]
+    assert not result["classes"]["recognisable"]
+
+
+def test_n_is_stated_and_bounded(ref):
+    images = ref.dataset.images[ref.held_idx]
+    assert evaluate.evaluate(images, ref, n=100)["n"] == 100
+    with pytest.raises(ValueError, match="n must be between 2 and 359"):
+        evaluate.evaluate(images, ref, n=500)
+    with pytest.raises(ValueError, match="Unknown extractor 'vgg'"):
+        evaluate.reference("digits", settings.PROFILES["smoke"], extractor="vgg")
+
+
+def test_command_line_prints_the_scores_as_json(ref, tmp_path):
+    np.savez(tmp_path / "samples.npz", images=ref.dataset.images[ref.held_idx[:50]])
+    env = {**os.environ, "GAN_BOOK_PROFILE": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-m", "gan_utils", "evaluate", "samples.npz", "--dataset", "digits"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(done.stdout)
+    assert scores["n"] == 50 and set(scores["generated"]) >= {"fid", "kid", "precision", "recall",
+                                                              "memorisation_ratio"}
+    bad = subprocess.run([sys.executable, "-m", "gan_utils", "evaluate", "missing.npz", "--dataset", "digits"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "write one with `python -m gan_utils sample`" in bad.stderr

@@ -1,0 +1,99 @@
+"""Feature extractors: the cached dataset classifier, InceptionV3 offline, and cached real features."""
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from gan_utils import data, features
+
+WEAK = features.ClassifierSettings(epochs=1, width=8, feature_dim=16)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(features.CACHE_ENV, str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return data.make_shapes(300, seed=0, channels=1)
+
+
+def test_split_is_disjoint_complete_and_fixed_by_the_seed():
+    train, held = features.split_indices(100, 0.2, seed=3)
+    assert len(held) == 20 and len(train) == 80 and set(train) | set(held) == set(range(100))
+    assert not set(train) & set(held)
+    np.testing.assert_array_equal(held, features.split_indices(100, 0.2, seed=3)[1])
+    assert not np.array_equal(held, features.split_indices(100, 0.2, seed=4)[1])
+
+
+def test_cache_key_changes_with_training_settings_and_dataset(shapes):
+    smoke, cpu = features.ClassifierSettings(epochs=2), features.ClassifierSettings(epochs=15)
+    assert features.classifier_key(shapes, smoke) != features.classifier_key(shapes, cpu)
+    other = data.make_shapes(301, seed=0, channels=1)
+    assert features.classifier_key(shapes, smoke) != features.classifier_key(other, smoke)
+    assert features.classifier_key(shapes, smoke) == features.classifier_key(shapes, dataclasses.replace(smoke))
+
+
+def test_classifier_is_trained_once_then_loaded_from_the_cache(cache, shapes, monkeypatch):
+    first = features.dataset_classifier(shapes, WEAK, verbose=False)
+    assert 0 <= first.accuracy <= 1 and len(list(cache.glob("classifier-shapes-*/model.keras"))) == 1
+    monkeypatch.setattr(features, "_train_classifier", lambda *a: pytest.fail("retrained a cached classifier"))
+    second = features.dataset_classifier(shapes, WEAK, verbose=False)
+    assert second.accuracy == first.accuracy
+    np.testing.assert_allclose(second.features(shapes.images[:5]), first.features(shapes.images[:5]), atol=1e-5)
+
+
+def test_classifier_is_deterministic_from_its_seed(tmp_path, shapes, monkeypatch):
+    runs = []
+    for folder in ("a", "b"):
+        monkeypatch.setenv(features.CACHE_ENV, str(tmp_path / folder))
+        runs.append(features.dataset_classifier(shapes, WEAK, verbose=False).features(shapes.images[:8]))
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_a_properly_trained_classifier_recognises_held_out_digits(cache):
+    digits = data.load("digits")
+    extractor = features.dataset_classifier(digits, features.ClassifierSettings(epochs=5), verbose=False)
+    assert extractor.accuracy > 0.95
+    assert extractor.features(digits.images[:10]).shape == (10, 64)
+    probabilities = extractor.probabilities(digits.images[:10])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_unlabelled_data_gets_a_clear_error(cache):
+    unlabelled = data.ImageDataset("mine", np.zeros((4, 32, 32, 3), np.float32), None, None)
+    with pytest.raises(ValueError, match="has no labels.*inception"):
+        features.dataset_classifier(unlabelled, WEAK)
+
+
+def test_inception_offline_gives_a_clear_error(monkeypatch):
+    def offline(**kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    with pytest.raises(features.FeatureExtractorUnavailableError, match="could not be downloaded.*classifier"):
+        features.inception_v3(1)
+
+
+def test_inception_wraps_grey_images_into_rgb_299(monkeypatch):
+    def tiny_base(**kwargs):
+        assert kwargs["input_shape"] == (299, 299, 3) and kwargs["pooling"] == "avg"
+        inputs = keras.Input(kwargs["input_shape"])
+        return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", tiny_base)
+    extractor = features.inception_v3(1)
+    grey = np.full((2, 32, 32, 1), 0.5, np.float32)
+    np.testing.assert_allclose(extractor.features(grey), 0.5, atol=1e-5)  # resize + 3 copies keep the value
+
+
+def test_real_features_are_cached_per_extractor_dataset_and_part(cache, shapes, monkeypatch):
+    extractor = features.dataset_classifier(shapes, WEAK, verbose=False)
+    indices = np.arange(20)
+    first = features.real_features(extractor, shapes, indices, "train")
+    monkeypatch.setattr(extractor, "features", lambda images: pytest.fail("recomputed cached features"))
+    np.testing.assert_array_equal(features.real_features(extractor, shapes, indices, "train"), first)
+    assert first.shape == (20, 16) and first.dtype == np.float64

@@ -1,0 +1,304 @@
+"""Each metric checked against a closed form, a brute-force computation or a known answer."""
+import warnings
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from gan_utils import metrics
+
+
+def gaussian(n, d, seed, shift=0.0):
+    return np.random.default_rng(seed).normal(shift, 1.0, size=(n, d))
+
+
+def random_spd(d, seed):
+    a = np.random.default_rng(seed).normal(size=(d, d))
+    return a @ a.T / d + 0.1 * np.eye(d)
+
+
+def sym_sqrt(s):
+    values, vectors = np.linalg.eigh(s)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+# --- FID ---------------------------------------------------------------------------------------
+
+def test_feature_statistics_are_the_float64_mean_and_sample_covariance():
+    x = gaussian(50, 3, seed=0).astype("float32")
+    mu, sigma = metrics.feature_statistics(x)
+    assert mu.dtype == sigma.dtype == np.float64 and mu.shape == (3,) and sigma.shape == (3, 3)
+    np.testing.assert_allclose(mu, x.astype("float64").mean(axis=0))
+    centred = x.astype("float64") - mu
+    np.testing.assert_allclose(sigma, centred.T @ centred / 49)
+
+
+def test_frechet_distance_matches_the_closed_form_for_diagonal_gaussians():
+    mu1, mu2 = np.array([0.0, 1.0, -2.0]), np.array([0.5, 1.0, 1.0])
+    s1, s2 = np.array([1.0, 4.0, 0.25]), np.array([2.0, 1.0, 0.25])
+    expected = np.sum((mu1 - mu2) ** 2) + np.sum(s1 + s2 - 2 * np.sqrt(s1 * s2))
+    np.testing.assert_allclose(metrics.frechet_distance(mu1, np.diag(s1), mu2, np.diag(s2)), expected, rtol=1e-10)
+
+
+def test_frechet_distance_matches_an_eigh_computation_for_non_commuting_covariances():
+    d = 6
+    s1, s2 = random_spd(d, seed=1), random_spd(d, seed=2)
+    assert not np.allclose(s1 @ s2, s2 @ s1)
+    mu1, mu2 = np.zeros(d), np.full(d, 0.3)
+    root1 = sym_sqrt(s1)
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * np.trace(sym_sqrt(root1 @ s2 @ root1))
+    np.testing.assert_allclose(metrics.frechet_distance(mu1, s1, mu2, s2), expected, rtol=1e-9)
+
+
+def test_fid_of_large_samples_approaches_the_closed_form_of_their_gaussians():
+    rng = np.random.default_rng(3)
+    s1, s2 = random_spd(4, seed=4), random_spd(4, seed=5)
+    mu1, mu2 = np.zeros(4), np.array([1.0, 0.0, -0.5, 0.0])
+    a = rng.multivariate_normal(mu1, s1, size=200_000)
+    b = rng.multivariate_normal(mu2, s2, size=200_000)
+    expected = metrics.frechet_distance(mu1, s1, mu2, s2)
+    assert expected > 1.0
+    np.testing.assert_allclose(metrics.fid(a, b), expected, rtol=0.02)
+
+
+def test_fid_is_zero_for_identical_sets():
+    a = gaussian(300, 8, seed=6)
+    assert metrics.fid(a, a) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fid_is_symmetric():
+    a, b = gaussian(300, 8, seed=7), gaussian(400, 8, seed=8, shift=0.5)
+    np.testing.assert_allclose(metrics.fid(a, b), metrics.fid(b, a), rtol=1e-8)
+
+
+def test_fid_with_a_constant_feature_column_is_finite_and_non_negative():
+    a, b = gaussian(500, 8, seed=9), gaussian(500, 8, seed=10)
+    a[:, 0] = b[:, 0] = 3.0  # both covariances singular
+    value = metrics.fid(a, b)
+    assert np.isfinite(value) and value >= 0
+    assert metrics.fid(a, a) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fid_with_fewer_samples_than_dimensions_warns_about_the_floor_and_stays_finite():
+    a, b = gaussian(10, 64, seed=11), gaussian(10, 64, seed=12)
+    with pytest.warns(metrics.SmallSampleWarning, match=r"rank at most N-1 = 9 < D.*equal N.*floor at N=10"):
+        value = metrics.fid(a, b)
+    assert np.isfinite(value) and value > 0
+
+
+def test_fid_bias_falls_roughly_like_one_over_n():
+    # Two samples of the SAME Gaussian: the true FID is 0, so everything measured is bias.
+    sizes = (50, 200, 1000, 5000)
+    mean_fid = [np.mean([metrics.fid(gaussian(n, 16, seed), gaussian(n, 16, seed + 100)) for seed in range(5)])
+                for n in sizes]
+    assert all(big > small for big, small in zip(mean_fid, mean_fid[1:]))
+    assert mean_fid[0] / mean_fid[-1] > 20  # the ideal 1/N law would give 100
+    assert 0.5 < mean_fid[-1] * 5000 / (mean_fid[0] * 50) < 2  # N x FID stays about constant
+
+
+def test_frechet_distance_retries_with_an_offset_when_the_square_root_is_not_finite(monkeypatch):
+    calls = []
+    real_sqrtm = metrics.linalg.sqrtm
+
+    def failing_once(matrix):
+        calls.append(matrix.copy())
+        return np.full_like(matrix, np.nan) if len(calls) == 1 else real_sqrtm(matrix)
+
+    monkeypatch.setattr(metrics.linalg, "sqrtm", failing_once)
+    s = np.diag([1.0, 0.0])
+    assert metrics.frechet_distance(np.zeros(2), s, np.zeros(2), s) == pytest.approx(0.0, abs=1e-5)
+    offset = s + metrics.SQRTM_EPS * np.eye(2)
+    np.testing.assert_allclose(calls[1], offset @ offset)
+
+
+def test_frechet_distance_rejects_covariances_that_are_not_covariances():
+    with pytest.raises(ValueError, match="large imaginary component"):
+        metrics.frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), -np.eye(2))
+    with pytest.raises(ValueError, match="not symmetric"):
+        metrics.frechet_distance(np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match=r"must be a \(2, 2\) covariance"):
+        metrics.frechet_distance(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2))
+
+
+# --- KID ---------------------------------------------------------------------------------------
+
+def brute_force_unbiased_mmd2(a, b):
+    m, d = len(a), a.shape[1]
+
+    def kernel(x, y):
+        return (x @ y / d + 1) ** 3
+
+    aa = sum(kernel(a[i], a[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    bb = sum(kernel(b[i], b[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    ab = sum(kernel(a[i], b[j]) for i in range(m) for j in range(m)) / (m * m)
+    return aa + bb - 2 * ab
+
+
+def test_kid_equals_a_brute_force_unbiased_mmd2_on_a_tiny_set():
+    a, b = gaussian(7, 3, seed=13), gaussian(7, 3, seed=14, shift=0.4)
+    mean, std = metrics.kid(a, b, subsets=1, subset_size=7)
+    np.testing.assert_allclose(mean, brute_force_unbiased_mmd2(a, b), rtol=1e-10)
+    assert std == 0.0
+
+
+def test_kid_is_near_zero_for_one_distribution_and_clearly_positive_for_shifted_ones():
+    a, b = gaussian(600, 8, seed=15), gaussian(600, 8, seed=16)
+    mean, std = metrics.kid(a, b, subsets=50, subset_size=200)
+    assert np.isfinite(std) and std > 0
+    assert abs(mean) < 3 * std
+    shifted_mean, shifted_std = metrics.kid(a, gaussian(600, 8, seed=17, shift=0.5), subsets=50, subset_size=200)
+    assert shifted_mean > 0.05 and shifted_mean > 5 * shifted_std
+
+
+def test_kid_is_reproducible_for_a_seed_and_uses_the_smaller_set_size():
+    a, b = gaussian(40, 4, seed=18), gaussian(30, 4, seed=19, shift=0.3)
+    assert metrics.kid(a, b, subsets=5, seed=1) == metrics.kid(a, b, subsets=5, seed=1)
+    assert metrics.kid(a, b, subsets=5, seed=1) != metrics.kid(a, b, subsets=5, seed=2)
+    # m = min(1000, 40, 30) = 30: every subset of b is all of b, so only a's subsets vary.
+    mean, _ = metrics.kid(a[:30], b, subsets=3, subset_size=1000)
+    np.testing.assert_allclose(mean, brute_force_unbiased_mmd2(a[:30], b), rtol=1e-10)
+
+
+# --- Precision and recall ----------------------------------------------------------------------
+
+def brute_force_precision_recall(real, fake, k):
+    def radii(x):
+        d = cdist(x, x)
+        np.fill_diagonal(d, np.inf)
+        return np.sort(d, axis=1)[:, k - 1]
+
+    precision = np.mean((cdist(fake, real) <= radii(real)[None, :]).any(axis=1))
+    recall = np.mean((cdist(real, fake) <= radii(fake)[None, :]).any(axis=1))
+    return precision, recall
+
+
+def test_precision_recall_of_identical_sets_is_one_one():
+    a = gaussian(200, 5, seed=20)
+    assert metrics.precision_recall(a, a) == (1.0, 1.0)
+
+
+def test_precision_recall_of_far_apart_clusters_is_zero_zero():
+    assert metrics.precision_recall(gaussian(200, 5, seed=21), gaussian(200, 5, seed=22, shift=50.0)) == (0.0, 0.0)
+
+
+def test_a_generator_covering_half_the_support_has_precision_one_and_recall_one_half():
+    real = np.random.default_rng(23).uniform(size=(2000, 2))
+    fake = real[real[:, 0] < 0.5]  # every fake is realistic, but half of the square is missing
+    precision, recall = metrics.precision_recall(real, fake)
+    assert precision == 1.0
+    assert recall == pytest.approx(0.5, abs=0.1)
+
+
+def test_mode_collapse_keeps_precision_at_one_but_drops_recall():
+    real = np.random.default_rng(24).uniform(size=(500, 2))
+    fake = real[0] + np.random.default_rng(25).normal(0.0, 1e-4, size=(300, 2))
+    precision, recall = metrics.precision_recall(real, fake)
+    assert precision == 1.0
+    assert recall < 0.01
+
+
+def test_precision_recall_matches_brute_force_when_computed_in_chunks(monkeypatch):
+    real, fake = gaussian(150, 4, seed=26), gaussian(120, 4, seed=27, shift=0.7)
+    expected = brute_force_precision_recall(real, fake, k=5)
+    assert metrics.precision_recall(real, fake, k=5) == pytest.approx(expected)
+    monkeypatch.setattr(metrics, "ROWS_PER_CHUNK", 7)
+    assert metrics.precision_recall(real, fake, k=5) == pytest.approx(expected)
+
+
+def test_precision_recall_needs_k_smaller_than_each_set():
+    with pytest.raises(ValueError, match=r"k=3 must be smaller than the number of samples in fake_features \(3\)"):
+        metrics.precision_recall(gaussian(10, 2, seed=28), gaussian(3, 2, seed=29), k=3)
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        metrics.precision_recall(gaussian(10, 2, seed=28), gaussian(10, 2, seed=29), k=0)
+
+
+def test_kid_and_precision_recall_also_warn_when_n_is_below_d():
+    a, b = gaussian(20, 32, seed=30), gaussian(20, 32, seed=31)
+    with pytest.warns(metrics.SmallSampleWarning, match="KID.*equal N"):
+        metrics.kid(a, b, subsets=2)
+    with pytest.warns(metrics.SmallSampleWarning, match="Precision/recall.*equal N"):
+        metrics.precision_recall(a, b)
+
+
+# --- Nearest distances and memorisation ---------------------------------------------------------
+
+def test_nearest_distances_match_brute_force_and_flatten_images():
+    queries = np.random.default_rng(32).normal(size=(50, 4, 4, 3))
+    references = np.random.default_rng(33).normal(size=(80, 4, 4, 3))
+    expected = cdist(queries.reshape(50, -1), references.reshape(80, -1)).min(axis=1)
+    distances = metrics.nearest_distances(queries, references, batch=16)
+    assert distances.dtype == np.float64 and distances.shape == (50,)
+    np.testing.assert_allclose(distances, expected, rtol=1e-10)
+    assert np.all(metrics.nearest_distances(references[:5], references) == 0.0)
+
+
+def test_memorisation_check_flags_a_generator_that_returns_training_images():
+    training, held_out = gaussian(1000, 16, seed=34), gaussian(300, 16, seed=35)
+    report = metrics.memorisation_check(training[:300], training, held_out)
+    assert report.ratio == 0.0 and report.copies == 1.0
+    noisy = training[:300] + np.random.default_rng(36).normal(0.0, 0.01, size=(300, 16))
+    report = metrics.memorisation_check(noisy, training, held_out)
+    assert report.ratio < 0.05 and report.copies == 1.0
+    assert report.generated_to_train.shape == (300,) and report.held_out_to_train.shape == (300,)
+
+
+def test_memorisation_check_passes_a_generator_of_fresh_samples():
+    training, held_out, fresh = gaussian(1000, 16, seed=37), gaussian(300, 16, seed=38), gaussian(300, 16, seed=39)
+    report = metrics.memorisation_check(fresh, training, held_out)
+    assert 0.8 < report.ratio < 1.25
+    assert report.copies < 0.05
+
+
+def test_memorisation_check_works_on_images():
+    rng = np.random.default_rng(40)
+    training, held_out = rng.uniform(-1, 1, size=(200, 8, 8, 3)), rng.uniform(-1, 1, size=(100, 8, 8, 3))
+    report = metrics.memorisation_check(training[:50], training, held_out)
+    assert report.ratio == 0.0 and report.copies == 1.0
+    np.testing.assert_allclose(report.held_out_to_train,
+                               cdist(held_out.reshape(100, -1), training.reshape(200, -1)).min(axis=1))
+
+
+def test_memorisation_check_on_float32_images_recomputes_exact_distances():
+    rng = np.random.default_rng(41)
+    training = rng.uniform(-1, 1, size=(300, 8, 8, 3)).astype("float32")
+    held_out = rng.uniform(-1, 1, size=(100, 8, 8, 3)).astype("float32")
+    report = metrics.memorisation_check(training[:40], training, held_out)
+    assert np.all(report.generated_to_train == 0.0) and report.generated_to_train.dtype == np.float64
+    expected = cdist(held_out.reshape(100, -1).astype("float64"), training.reshape(300, -1).astype("float64"))
+    np.testing.assert_allclose(report.held_out_to_train, expected.min(axis=1), rtol=1e-12)
+
+
+def test_memorisation_ratio_is_nan_with_a_warning_when_held_out_repeats_training():
+    training = np.random.default_rng(42).normal(size=(100, 6))
+    with pytest.warns(UserWarning, match="ratio is undefined"):
+        report = metrics.memorisation_check(training[:20], training, training[:50])
+    assert np.isnan(report.ratio) and report.copies == 1.0
+
+
+def test_distance_chunks_stay_under_the_memory_budget(monkeypatch):
+    monkeypatch.setattr(metrics, "CHUNK_BYTES", 8 * 100 * 10)  # 10 rows of 100 references
+    chunks = list(metrics._distance_chunks(np.zeros((35, 2)), np.ones((100, 2)), batch=1024))
+    assert [start for start, _ in chunks] == [0, 10, 20, 30] and chunks[-1][1].shape == (5, 100)
+
+
+# --- Bad inputs ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: metrics.fid(np.zeros(10), np.zeros(10)), ValueError, r"2-D array \(N, D\).*reshape"),
+    (lambda: metrics.fid(gaussian(10, 3, 0), gaussian(10, 4, 1)), ValueError, "same feature dimension; got 3 and 4"),
+    (lambda: metrics.fid(np.full((10, 3), np.nan), gaussian(10, 3, 1)), ValueError, "30 NaN or infinite"),
+    (lambda: metrics.fid(gaussian(1, 3, 0), gaussian(10, 3, 1)), ValueError, "at least 2 samples; got 1"),
+    (lambda: metrics.fid(np.array([["a", "b"]] * 3), gaussian(3, 2, 1)), TypeError, "numeric array; got dtype"),
+    (lambda: metrics.fid([[1.0, 2.0], [3.0]], gaussian(3, 2, 1)), TypeError, "numeric array"),
+    (lambda: metrics.kid(gaussian(10, 3, 0), gaussian(10, 3, 1), subsets=0), ValueError, "subsets must be at least 1"),
+    (lambda: metrics.kid(gaussian(10, 3, 0), gaussian(10, 3, 1), subset_size=1), ValueError, "at least 2"),
+    (lambda: metrics.precision_recall(gaussian(10, 3, 0), gaussian(10, 3, 1), k=2.5), TypeError, "integer"),
+    (lambda: metrics.nearest_distances(np.zeros(5), np.zeros((5, 1))), ValueError, "one sample per row"),
+    (lambda: metrics.memorisation_check(np.zeros((5, 4, 4, 3)), np.zeros((5, 8, 8, 3)), np.zeros((5, 8, 8, 3))),
+     ValueError, "generated and training must have the same feature dimension"),
+])
+def test_bad_inputs_give_clear_errors(call, error, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", metrics.SmallSampleWarning)
+        with pytest.raises(error, match=message):
+            call()
