@@ -77,6 +77,10 @@ def _train(args) -> str:
     stored = train.stored_recipe(args.out)
     recipe = (recipes.get_recipe(args.recipe) if args.recipe else stored or recipes.default_recipe(args.dataset))
     dataset = data.load(args.dataset, path=args.folder)
+    if args.dataset != "folder":  # keep evaluate's held-out fifth unseen; a reader's own folder is used whole
+        from gan_utils.evaluate import training_part
+
+        dataset = training_part(dataset)
     epochs = args.epochs or current.profile.epochs
     print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r} on {dataset.name} "
           f"({len(dataset)} images), {epochs} epochs in total", flush=True)

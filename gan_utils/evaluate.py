@@ -32,6 +32,17 @@ class Reference:
         return len(self.held_idx)
 
 
+def training_part(dataset: data.ImageDataset) -> data.ImageDataset:
+    """The images a generator may train on: all but the held-out fifth that the floor and the
+    memorisation check compare against (the same split for every profile)."""
+    split = features.ClassifierSettings(epochs=1)
+    train_idx, _ = features.split_indices(len(dataset), split.held_out_fraction, split.seed)
+    factors = None if dataset.factors is None else {k: v[train_idx] for k, v in dataset.factors.items()}
+    return data.ImageDataset(dataset.name, dataset.images[train_idx],
+                             None if dataset.labels is None else dataset.labels[train_idx],
+                             dataset.class_names, factors)
+
+
 def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifier", verbose: bool = True) -> Reference:
     """The Reference for `dataset_name`, with the dataset's own classifier (trained or loaded from the
     cache with the profile's settings) or InceptionV3 as the extractor."""

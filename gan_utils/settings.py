@@ -33,6 +33,7 @@ class Profile:
     timing_steps: int  # chapter 4: steps timed to compare eager and tf.function
     classifier_epochs: int  # metrics: epochs of the feature classifier (part of its cache key)
     eval_samples: int  # metrics: generated images scored (capped by the held-out real images)
+    eval_epochs: tuple[int, ...]  # chapter 5: run totals at which a training run is scored; the last is `epochs`
     mixed_precision: bool
     jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
 
@@ -53,6 +54,7 @@ PROFILES: dict[str, Profile] = {
         timing_steps=3,
         classifier_epochs=1,
         eval_samples=200,
+        eval_epochs=(1, 2),
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -71,6 +73,7 @@ PROFILES: dict[str, Profile] = {
         timing_steps=20,
         classifier_epochs=5,
         eval_samples=1000,
+        eval_epochs=(1, 3, 10, 30, 100),
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -89,6 +92,7 @@ PROFILES: dict[str, Profile] = {
         timing_steps=50,
         classifier_epochs=5,
         eval_samples=10000,
+        eval_epochs=(1, 3, 10, 30),
         mixed_precision=True,
         jit_compile="auto",
     ),

@@ -118,7 +118,7 @@ class RunResult:
     gan: GAN
     epochs_done: int
     history: list[dict]
-    stopped_by: str  # "epochs", "minutes" or "non-finite loss"
+    stopped_by: str  # "epochs", "minutes", "non-finite loss" or "a callback"
 
 
 def _prepare_run_dir(run_dir: pathlib.Path, recipe: Recipe, run_info: dict) -> None:
@@ -178,8 +178,8 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
             callbacks=[stop_nan, *budget, saver, *progress, *callbacks],
             verbose=gan_callbacks.progress_verbosity() if verbose else 0)
     epochs_done = saver.history[-1]["epoch"] if saver.history else first_epoch
-    stopped_by = ("non-finite loss" if stop_nan.message else
-                  "minutes" if budget and budget[0].stopped_early and epochs_done < epochs else "epochs")
+    stopped_by = ("epochs" if epochs_done >= epochs else "non-finite loss" if stop_nan.message else
+                  "minutes" if budget and budget[0].stopped_early else "a callback")
     return RunResult(gan, epochs_done, saver.history, stopped_by)
 
 

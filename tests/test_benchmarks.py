@@ -10,7 +10,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 # What each benchmark's report must show; a new benchmark must at least print a number.
 FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
-           "throughput.py": ["median", "trainer overhead", "peak MB", "machine:"]}
+           "throughput.py": ["median", "trainer overhead", "peak MB", "machine:"],
+           "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "peak MB",
+                                  "machine:"]}
 
 
 def test_there_are_benchmarks():

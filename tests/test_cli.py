@@ -18,7 +18,7 @@ def run_cli(*args, cwd):
 def test_train_then_resume_then_sample(tmp_path):
     first = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "starting run: recipe 'dcgan' on digits (1797 images), 1 epochs in total" in first.stdout
+    assert "starting run: recipe 'dcgan' on digits (1438 images), 1 epochs in total" in first.stdout  # held-out fifth kept
     assert "stopped by epochs after 1 of 1 epochs" in first.stdout
     assert json.loads((tmp_path / "run" / "recipe.json").read_text())["name"] == "dcgan"
 

@@ -66,3 +66,10 @@ def test_command_line_prints_the_scores_as_json(ref, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "gan_utils", "evaluate", "missing.npz", "--dataset", "digits"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "write one with `python -m gan_utils sample`" in bad.stderr
+
+
+def test_training_part_leaves_out_exactly_the_held_out_images(ref):
+    part = evaluate.training_part(ref.dataset)
+    np.testing.assert_array_equal(part.images, ref.dataset.images[ref.train_idx])
+    np.testing.assert_array_equal(part.labels, ref.dataset.labels[ref.train_idx])
+    assert part.name == "digits" and len(part) + ref.max_n == len(ref.dataset)

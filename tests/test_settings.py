@@ -60,6 +60,13 @@ def test_profiles_grow_in_budget_from_smoke_to_gpu():
     assert not smoke.mixed_precision and not cpu.mixed_precision
 
 
+@pytest.mark.parametrize("name", ["smoke", "cpu", "gpu"])
+def test_eval_epochs_increase_and_end_at_the_profiles_epochs(name):
+    profile = settings.PROFILES[name]
+    assert list(profile.eval_epochs) == sorted(set(profile.eval_epochs)) and profile.eval_epochs[0] >= 1
+    assert profile.eval_epochs[-1] == profile.epochs
+
+
 def test_seed_everything_repeats_python_numpy_and_tensorflow_draws():
     import random
 

@@ -199,3 +199,13 @@ def test_sample_returns_images_in_range_and_repeats_with_the_seed(tmp_path):
         train.sample(generator, 0)
     with pytest.raises(ValueError, match="train into .* first"):
         train.load_generator(tmp_path / "nothing")
+
+
+def test_a_callback_that_stops_training_is_reported_as_such(tmp_path):
+    class StopAfterOneEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    result = train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=5, seed=0, verbose=False,
+                             callbacks=[StopAfterOneEpoch()])
+    assert result.epochs_done == 1 and result.stopped_by == "a callback"

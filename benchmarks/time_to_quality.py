@@ -1,0 +1,357 @@
+"""Time to quality: how many minutes of CPU training each recipe needs to reach given classifier-FID levels on digits.
+
+Every recipe in gan_utils.recipes.RECIPES (classic, dcgan, and any recipe added later) trains on the
+digits dataset for --minutes of training time (default 10), one recipe after another in this one
+process, so all of them run on the same machine under the same conditions. Each recipe trains once,
+continuously, through gan_utils.train.train_run (seed 0, a fresh temporary run directory, checkpoints
+every epoch as in a real run). A callback stops the clock at an epoch boundary every --interval
+minutes (default 1), draws N images from the generator for one fixed z, scores them, and starts the
+clock again, so evaluation is never counted as training time. To resolve early times too, it also
+evaluates at 1/8, 1/4 and 1/2 of the first interval, and once before the first step (minute 0).
+Training stops, like train_run's own time budget, at the epoch boundary before the next epoch would
+pass --minutes.
+
+Scores use gan_utils.evaluate with the cached digits classifier trained with the cpu profile's settings
+(the strong one): classifier-FID against the 1,438 training digits, precision/recall (k=3) and the
+memorisation ratio (median generated-to-nearest-training distance over held-out-to-nearest-training
+distance, in pixels: well below 1 means copying; near 1 is healthy). N is the number of held-out digits
+(359), and the real-vs-real floor is the FID of those 359 held-out digits at the same N.
+
+    python benchmarks/time_to_quality.py                  # 10 minutes per recipe: about 25 minutes on 2 cores
+    python benchmarks/time_to_quality.py --recipes dcgan --minutes 3 --interval 0.5 --json /tmp/ttq.json
+    python benchmarks/time_to_quality.py --smoke          # seconds; smoke classifier, few samples
+
+It prints one line per evaluation, then a table and writes it (with the machine, the date and every
+evaluation) to --json (default benchmarks/results/time_to_quality.json) and a Markdown table beside it
+(.md). With --smoke nothing under benchmarks/results/ is touched: unless --json is given, the files are
+written to a temporary folder, read back and removed.
+
+Reading the table: "best FID" is the lowest FID of a recipe's evaluations and "at <M> min" the FID at the
+end of training (the 10-minute FID); "min to <level>" is the training minutes at the first evaluation
+whose FID is at or below that level, or "not reached". The levels are classic's best FID (the goal) and
+multiples of the floor (50x, 10x, 5x, 3x, 2x; any the untrained generators already meet are left out),
+as FID cannot meaningfully go below the floor at this N. The goal line checks the issue's goal: dcgan reaches classic's best 10-minute FID at least 10 times sooner than
+classic does, speed-up = classic's minutes to its best / dcgan's minutes to that FID (goal >= 10x,
+reported, never asserted).
+
+Caveats:
+- Time resolution is the evaluation schedule: a level is "reached" at the first evaluation at or below it,
+  so the true time lies between that evaluation and the one before; with the default schedule that is
+  within 2x early on and within --interval minutes later. As dcgan's time is an upper bound, the speed-up
+  is, if anything, understated.
+- Training minutes are wall-clock seconds inside Keras' fit: they include tracing the first step, the
+  per-epoch checkpoints and whatever else the machine runs at the same time (a busy machine slows every
+  recipe, and the recipe that happens to run during the noise most). Evaluation pauses, building the models
+  and the process start are excluded. The "wall" column in the log and the JSON has the full wall time.
+- One seed, one run per recipe. With the seed fixed, a recipe's FID after a given epoch repeats exactly on
+  this machine; the load only stretches the time axis, so the steps column is the load-free record. A GAN's
+  FID swings from one snapshot to the next (classic's by hundreds while it oscillates), so "best FID" is
+  the best snapshot seen, not a level the run holds; read small differences as ties.
+- FID is classifier-FID on this dataset's own classifier: comparable across the recipes here, not with
+  Inception FIDs from papers.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import pathlib
+import platform
+import resource
+import sys
+import tempfile
+import time
+
+from gan_utils import settings  # first: importing gan_utils quiets TensorFlow's start-up logs
+
+import keras
+import tensorflow as tf
+
+from gan_utils import data, evaluate, train
+from gan_utils.recipes import RECIPES
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DEFAULT_JSON = ROOT / "benchmarks" / "results" / "time_to_quality.json"
+DATASET = "digits"
+SEED = 0
+SAMPLE_SEED = 1  # the fixed z every evaluation draws its images from
+MAX_EPOCHS = 1_000_000  # "train until the time is up": the clock, not this, ends a run
+EARLY_FRACTIONS = (1 / 8, 1 / 4, 1 / 2)  # extra evaluations inside the first interval
+FLOOR_MULTIPLES = (50, 10, 5, 3, 2)  # FID levels, as multiples of the real-vs-real floor
+GOAL_SPEEDUP = 10
+GOAL_FAST, GOAL_BASELINE = "dcgan", "classic"
+DEFAULTS = {"minutes": 10.0, "interval": 1.0, "profile": "cpu", "samples": None}
+SMOKE = {"minutes": 0.1, "interval": 0.05, "profile": "smoke", "samples": 64}
+
+
+def evaluation_marks(minutes: float, interval: float) -> list[float]:
+    """Training seconds at which to evaluate: the early fractions of the first interval, then every interval."""
+    marks = [60 * interval * f for f in EARLY_FRACTIONS if interval * f < minutes]
+    k = 1
+    while k * interval < minutes - 1e-9:
+        marks.append(60 * k * interval)
+        k += 1
+    return marks  # the end of training is always evaluated too
+
+
+class QualityClock(keras.callbacks.Callback):
+    """Counts training seconds, pauses them to evaluate at the marks, and stops before the budget is passed.
+
+    The stop rule is TimeBudget's: at an epoch end, stop if one more epoch of the mean length would pass
+    the budget. Evaluation time is subtracted from the clock.
+    """
+
+    def __init__(self, score, budget_seconds: float, marks: list[float], steps_per_epoch: int):
+        super().__init__()
+        self.score, self.budget, self.marks, self.steps_per_epoch = score, budget_seconds, list(marks), steps_per_epoch
+        self.rows: list[dict] = []
+
+    def training_seconds(self) -> float:
+        return time.perf_counter() - self.started - self.paused
+
+    def evaluate(self, epochs: int) -> None:
+        seconds = self.training_seconds()
+        pause = time.perf_counter()
+        self.rows.append(self.score(self.model.generator, seconds, epochs, epochs * self.steps_per_epoch))
+        self.paused += time.perf_counter() - pause
+        self.last_evaluated = epochs
+
+    def on_train_begin(self, logs=None):
+        self.started, self.paused, self.epochs_run = time.perf_counter(), 0.0, 0
+        self.evaluate(0)  # the untrained generator: minute 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs_run += 1
+        seconds = self.training_seconds()
+        stop = seconds + seconds / self.epochs_run > self.budget
+        if stop or (self.marks and seconds >= self.marks[0]):
+            self.evaluate(epoch + 1)
+            while self.marks and self.marks[0] <= seconds:
+                self.marks.pop(0)
+        if stop:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        epochs_done = self.rows[0]["epochs"] + self.epochs_run
+        if epochs_done != self.last_evaluated:  # stopped another way (a non-finite loss): score the last state
+            self.evaluate(epochs_done)
+
+
+def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *, minutes: float, interval: float,
+               n: int, log) -> dict:
+    """Train one recipe for `minutes` of training time in a fresh run directory; returns its evaluations."""
+    recipe = RECIPES[name]
+    steps_per_epoch = len(dataset) // recipe.batch_size
+    wall_start = time.perf_counter()
+
+    def score(generator, seconds, epochs, steps):
+        started = time.perf_counter()
+        images = train.sample(generator, n, seed=SAMPLE_SEED)
+        result = evaluate.evaluate(images, ref, n=n, seed=SEED)
+        generated = result["generated"]
+        row = {"recipe": name, "minutes": seconds / 60, "epochs": epochs, "steps": steps,
+               "images_seen": steps * recipe.batch_size, "fid": generated["fid"], "kid": generated["kid"],
+               "precision": generated["precision"], "recall": generated["recall"],
+               "memorisation_ratio": generated["memorisation_ratio"], "copies": generated["copies"],
+               "mean_confidence": result["classes"]["mean_confidence"],
+               "classes_present": len(result["classes"]["classes_present"]),
+               "real_floor_fid": result["real_floor"]["fid"], "eval_seconds": time.perf_counter() - started,
+               "wall_minutes": (time.perf_counter() - wall_start) / 60, "load_1min": os.getloadavg()[0]}
+        log(row)
+        return row
+
+    clock = QualityClock(score, 60 * minutes, evaluation_marks(minutes, interval), steps_per_epoch)
+    with tempfile.TemporaryDirectory(prefix=f"ttq-{name}-") as run_dir:
+        result = train.train_run(run_dir, dataset, recipe, epochs=MAX_EPOCHS, seed=SEED, callbacks=[clock],
+                                 verbose=False)
+    return {"recipe": name, "batch_size": recipe.batch_size, "steps_per_epoch": steps_per_epoch,
+            "epochs": result.epochs_done, "stopped_by": "non-finite loss" if result.stopped_by == "non-finite loss"
+            else "minutes", "evaluations": clock.rows, "wall_minutes": (time.perf_counter() - wall_start) / 60}
+
+
+def log_line(row: dict) -> None:
+    ratio = "-" if row["memorisation_ratio"] is None else f"{row['memorisation_ratio']:.2f}"
+    print(f"{row['recipe']:<8}  minute {row['minutes']:5.2f}  epoch {row['epochs']:4d}  steps {row['steps']:5d}  "
+          f"FID {row['fid']:7.1f}  memorisation ratio {ratio}  precision {row['precision']:.2f}  "
+          f"recall {row['recall']:.2f}  (eval {row['eval_seconds']:.1f} s, wall {row['wall_minutes']:.1f} min, "
+          f"load {row['load_1min']:.1f})", flush=True)
+
+
+def minutes_to(rows: list[dict], level: float) -> float | None:
+    """Training minutes at the first evaluation with FID <= level (None if none)."""
+    return next((r["minutes"] for r in rows if r["fid"] <= level), None)
+
+
+def summarise(runs: list[dict], floor: float) -> tuple[list[dict], list[dict], dict]:
+    """The FID levels, one table row per recipe, and the goal check."""
+    by_name = {run["recipe"]: run for run in runs}
+    levels = []
+    if GOAL_BASELINE in by_name:
+        best = min(by_name[GOAL_BASELINE]["evaluations"], key=lambda r: r["fid"])
+        levels.append({"label": f"{GOAL_BASELINE} best", "fid": best["fid"]})
+    untrained = min(run["evaluations"][0]["fid"] for run in runs)  # minute 0: levels above it say nothing
+    levels += [{"label": f"{m}x floor", "fid": m * floor} for m in FLOOR_MULTIPLES if m * floor < untrained]
+    table = []
+    for run in runs:
+        rows = run["evaluations"]
+        best, last = min(rows, key=lambda r: r["fid"]), rows[-1]
+        table.append({"recipe": run["recipe"], "best_fid": best["fid"], "best_at_minutes": best["minutes"],
+                      "final_fid": last["fid"], "final_minutes": last["minutes"], "final_steps": last["steps"],
+                      "final_memorisation_ratio": last["memorisation_ratio"],
+                      "minutes_to": {lv["label"]: minutes_to(rows, lv["fid"]) for lv in levels}})
+    goal = {"goal_speedup": GOAL_SPEEDUP, "measured": GOAL_FAST in by_name and GOAL_BASELINE in by_name}
+    if goal["measured"]:
+        baseline_rows = by_name[GOAL_BASELINE]["evaluations"]
+        best = min(baseline_rows, key=lambda r: r["fid"])
+        fast = minutes_to(by_name[GOAL_FAST]["evaluations"], best["fid"])
+        goal.update(level=best["fid"], baseline_minutes=best["minutes"], fast_minutes=fast)
+        if fast is None:
+            goal.update(speedup=None, ok=False)
+        elif fast == 0:  # reached before training: cannot happen for a GAN, but never divide by zero
+            goal.update(speedup=math.inf, ok=True)
+        else:
+            goal.update(speedup=best["minutes"] / fast, ok=best["minutes"] / fast >= GOAL_SPEEDUP)
+    return levels, table, goal
+
+
+def _minutes(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.2f}"
+
+
+def table_lines(levels: list[dict], table: list[dict], minutes: float, markdown: bool) -> list[str]:
+    header = ["recipe", "best FID (at min)", f"FID at {minutes:g} min", "steps", "mem. ratio"] + \
+             [f"min to {lv['label']} ({lv['fid']:.1f})" for lv in levels]
+    rows = [[t["recipe"], f"{t['best_fid']:.1f} ({t['best_at_minutes']:.2f})", f"{t['final_fid']:.1f}",
+             str(t["final_steps"]),
+             "-" if t["final_memorisation_ratio"] is None else f"{t['final_memorisation_ratio']:.2f}"] +
+            [_minutes(t["minutes_to"][lv["label"]]) for lv in levels] for t in table]
+    if markdown:
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+               ["| " + " | ".join(row) + " |" for row in rows]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    return ["  ".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(line, widths)))
+            for line in [header] + rows]
+
+
+def goal_line(goal: dict) -> str:
+    if not goal["measured"]:
+        return f"goal: not measured (it needs both the {GOAL_FAST} and the {GOAL_BASELINE} recipe)"
+    if goal["fast_minutes"] is None:
+        return (f"{GOAL_FAST} never reaches {GOAL_BASELINE}'s best FID ({goal['level']:.1f}, which {GOAL_BASELINE} "
+                f"reaches after {goal['baseline_minutes']:.2f} min): no speed-up (goal >= {GOAL_SPEEDUP}x): not met")
+    return (f"{GOAL_FAST} reaches {GOAL_BASELINE}'s best FID ({goal['level']:.1f}) after {goal['fast_minutes']:.2f} min "
+            f"vs {GOAL_BASELINE}'s {goal['baseline_minutes']:.2f} min: speed-up {goal['speedup']:.1f}x "
+            f"(goal >= {GOAL_SPEEDUP}x): {'ok' if goal['ok'] else 'not met'}")
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "tensorflow": tf.__version__, "keras": keras.__version__,
+            "date": datetime.datetime.now().isoformat(timespec="seconds")}
+
+
+def machine_line(m: dict) -> str:
+    return (f"machine: {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, TensorFlow {m['tensorflow']}, "
+            f"Keras {m['keras']}; date {m['date']}")
+
+
+def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=1) + "\n")
+    m, s = figures["machine"], figures["settings"]
+    md = [f"# Time to quality: {', '.join(s['recipes'])} on {DATASET}", "",
+          f"{s['minutes']:g} minutes of training per recipe, evaluated every {s['interval']:g} min (plus "
+          f"{', '.join(f'{f:g}' for f in EARLY_FRACTIONS)} of the first interval and minute 0); classifier-FID at "
+          f"N = {s['n']} ({figures['extractor']}, {s['profile']}-profile settings); real-vs-real floor FID "
+          f"{figures['floor_fid']:.1f} at the same N. Seed {SEED}, one run per recipe.", "",
+          *lines, "", figures["goal_line"], "",
+          f"Peak memory {figures['peak_mb']:.0f} MB (ru_maxrss). {machine_line(m)}.", "",
+          f"Load during the run (1-minute load average at the evaluations): {figures['load']['min']:.1f} to "
+          f"{figures['load']['max']:.1f} on {m['cpus']} CPUs"
+          + (" - the machine was shared, so training times are inflated." if figures["load"]["shared"] else "."),
+          *([""] + [f"Note: {figures['note']}"] if figures.get("note") else []),
+          "", "## Every evaluation", "",
+          "| recipe | training min | epochs | steps | FID | precision | recall | memorisation ratio | load |",
+          "|---|---|---|---|---|---|---|---|---|",
+          *(f"| {r['recipe']} | {r['minutes']:.2f} | {r['epochs']} | {r['steps']} | {r['fid']:.1f} | "
+            f"{r['precision']:.2f} | {r['recall']:.2f} | "
+            f"{'-' if r['memorisation_ratio'] is None else format(r['memorisation_ratio'], '.2f')} | "
+            f"{r['load_1min']:.1f} |" for run in figures["runs"] for r in run["evaluations"]),
+          "", "Produced by `python benchmarks/time_to_quality.py`; the JSON file beside this one holds every figure.",
+          ""]
+    path.with_suffix(".md").write_text("\n".join(md))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, help=f"training minutes per recipe (default {DEFAULTS['minutes']:g}; "
+                        f"{SMOKE['minutes']:g} with --smoke)")
+    parser.add_argument("--interval", type=float, help=f"minutes between evaluations (default {DEFAULTS['interval']:g}; "
+                        f"{SMOKE['interval']:g} with --smoke)")
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES),
+                        help="which recipes (default: all of gan_utils.recipes.RECIPES)")
+    parser.add_argument("--json", type=pathlib.Path, metavar="OUT",
+                        help=f"where to write the figures (default {DEFAULT_JSON.relative_to(ROOT)}; a temporary "
+                        "folder with --smoke); a .md table goes beside it")
+    parser.add_argument("--note", help="a sentence to store with the results (e.g. what else the machine ran)")
+    parser.add_argument("--smoke", action="store_true", help="a quick check that the measurement runs (seconds)")
+    args = parser.parse_args(argv)
+    defaults = SMOKE if args.smoke else DEFAULTS
+    minutes = defaults["minutes"] if args.minutes is None else args.minutes
+    interval = defaults["interval"] if args.interval is None else args.interval
+    if not (minutes > 0 and interval > 0):
+        parser.error("--minutes and --interval must be positive.")
+
+    profile = settings.PROFILES[defaults["profile"]]
+    dataset = data.load(DATASET)
+    ref = evaluate.reference(DATASET, profile, verbose=False)
+    n = ref.max_n if defaults["samples"] is None else min(defaults["samples"], ref.max_n)
+    print(f"time to quality on {DATASET}: {', '.join(args.recipes)}; {minutes:g} training minutes each, evaluated "
+          f"every {interval:g} min; classifier-FID at N = {n} ({ref.extractor.name}, {profile.name}-profile "
+          f"settings, held-out accuracy {ref.extractor.accuracy:.3f})", flush=True)
+
+    runs = [run_recipe(name, dataset, ref, minutes=minutes, interval=interval, n=n, log=log_line)
+            for name in args.recipes]
+    floor = runs[0]["evaluations"][0]["real_floor_fid"]
+    levels, table, goal = summarise(runs, floor)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    loads = [r["load_1min"] for run in runs for r in run["evaluations"]]
+    # This process keeps about 2 cores busy while training; a load clearly above the core count means company.
+    load = {"min": min(loads), "max": max(loads), "mean": sum(loads) / len(loads),
+            "shared": max(loads) > (os.cpu_count() or 1) + 0.5}
+    m = machine()
+
+    lines = table_lines(levels, table, minutes, markdown=False)
+    print(f"\nminutes of training to reach each FID level (N = {n}; real-vs-real floor FID {floor:.1f}; "
+          f"resolution: the evaluation schedule):")
+    print("\n".join(lines))
+    print(goal_line(goal))
+    print(f"load average during the run: {load['min']:.1f} to {load['max']:.1f} on {m['cpus']} CPUs"
+          + (" (shared machine: times inflated)" if load["shared"] else ""))
+    print(f"peak MB: {peak_mb:.0f} (ru_maxrss of this process)")
+    print(machine_line(m))
+
+    figures = {"machine": m, "settings": {"dataset": DATASET, "recipes": args.recipes, "minutes": minutes,
+                                          "interval": interval, "profile": profile.name, "n": n, "seed": SEED,
+                                          "smoke": args.smoke},
+               "extractor": ref.extractor.name, "classifier_accuracy": ref.extractor.accuracy, "floor_fid": floor,
+               "levels": levels, "table": table, "goal": goal, "goal_line": goal_line(goal), "peak_mb": peak_mb,
+               "load": load, "note": args.note, "runs": runs}
+    markdown = table_lines(levels, table, minutes, markdown=True)
+    if args.smoke and not args.json:  # exercise the writing, keep nothing
+        with tempfile.TemporaryDirectory(prefix="ttq-smoke-") as folder:
+            path = pathlib.Path(folder) / "time_to_quality.json"
+            write_results(path, figures, markdown)
+            json.loads(path.read_text()), path.with_suffix(".md").read_text()
+        print("results: written to a temporary folder, read back and removed (smoke; --json keeps them)")
+        return 0
+    path = args.json or DEFAULT_JSON
+    write_results(path, figures, markdown)
+    print(f"results: {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
