@@ -11,6 +11,9 @@ import sys
 from gan_utils.data import IMAGE_DATASETS
 
 
+UNLIMITED_EPOCHS = 1_000_000  # the total when only --minutes bounds a run
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one clear line, not the usage block
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -81,12 +84,14 @@ def _train(args) -> str:
         from gan_utils.evaluate import training_part
 
         dataset = training_part(dataset)
-    epochs = args.epochs or current.profile.epochs
+    # --minutes alone trains until the time is up; otherwise --epochs (default: the profile's) is the total.
+    epochs = args.epochs or (UNLIMITED_EPOCHS if args.minutes else current.profile.epochs)
+    total = f"{epochs} epochs in total" if epochs != UNLIMITED_EPOCHS else f"for {args.minutes:g} minutes"
     print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r} on {dataset.name} "
-          f"({len(dataset)} images), {epochs} epochs in total", flush=True)
+          f"({len(dataset)} images), {total}", flush=True)
     result = train.train_run(args.out, dataset, recipe, epochs=epochs, seed=args.seed, minutes=args.minutes,
                              jit_compile=current.profile.jit_compile)
-    return (f"stopped by {result.stopped_by} after {result.epochs_done} of {epochs} epochs; "
+    return (f"stopped by {result.stopped_by} after {result.epochs_done} epochs; "
             f"generator in {args.out / 'generator.keras'}")
 
 

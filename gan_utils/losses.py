@@ -1,9 +1,11 @@
-"""GAN losses, computed from discriminator logits with softplus so they stay finite.
+"""GAN losses and penalties: the minimax family from logits (softplus, so they stay finite), Wasserstein,
+hinge and least squares, and the WGAN-GP and R1 gradient penalties (always in float32).
 
 With D(x) = sigmoid(l): -log D(x) = softplus(-l) and -log(1 - D(x)) = softplus(l).
 """
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 
@@ -38,3 +40,105 @@ def generator_loss(name: str):
     if name not in GENERATOR_LOSSES:
         raise ValueError(f"Unknown generator loss {name!r}; choose one of {', '.join(GENERATOR_LOSSES)}.")
     return GENERATOR_LOSSES[name]
+
+
+# Wasserstein (WGAN, WGAN-GP): the critic scores are unbounded real numbers, not logits.
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """E[f(G(z))] - E[f(x)], a scalar: minus the critic's Wasserstein estimate, which stays informative when
+    the two distributions barely overlap (where the minimax loss saturates)."""
+    return tf.reduce_mean(fake_scores) - tf.reduce_mean(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """-E[f(G(z))], a scalar: its gradient never saturates, however confident the critic is."""
+    return -tf.reduce_mean(fake_scores)
+
+
+def _interpolation_weights(batch_size, rank: int, seed_generator):
+    if not isinstance(seed_generator, keras.random.SeedGenerator):
+        raise TypeError(f"seed_generator must be a keras.random.SeedGenerator created once (e.g. in __init__); "
+                        f"got {type(seed_generator).__name__}. An int seed would repeat the same draw every step.")
+    return keras.random.uniform((batch_size,) + (1,) * (rank - 1), dtype="float32", seed=seed_generator)
+
+
+def _input_gradients(network, images):
+    """d(sum of network(images) in float32)/d(images); images are float32 and already cast."""
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        outputs = tf.cast(network(images, training=True), tf.float32)
+        total = tf.reduce_sum(outputs)
+    gradients = tape.gradient(total, images)
+    return tf.reshape(gradients, (tf.shape(images)[0], -1))
+
+
+def gradient_penalty(critic, real_images, fake_images, seed_generator):
+    """WGAN-GP penalty E[(||grad f(x_hat)||_2 - 1)^2] on random real/fake interpolates, a float32 scalar
+    (multiply by lambda, typically 10); it replaces weight clipping, which under-uses the critic's capacity."""
+    real = tf.cast(real_images, tf.float32)
+    fake = tf.cast(fake_images, tf.float32)
+    eps = _interpolation_weights(tf.shape(real)[0], len(real.shape), seed_generator)  # one per sample, U(0, 1)
+    x_hat = eps * real + (1.0 - eps) * fake
+    gradients = _input_gradients(critic, x_hat)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=1) + 1e-12)  # 1e-12: finite gradient at a zero norm
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+# Hinge (geometric GAN, SAGAN, BigGAN).
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], a scalar >= 0: samples beyond the margin give no gradient,
+    so a confident discriminator stops pushing its logits to infinity."""
+    return tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    """-E[D(G(z))], a scalar: a constant-size gradient that does not saturate when D wins."""
+    return -tf.reduce_mean(fake_logits)
+
+
+# Least squares (LSGAN, Mao et al. 2017, with a = 0, b = c = 1), on the raw discriminator outputs.
+
+def least_squares_discriminator_loss(real_logits, fake_logits):
+    """0.5 E[(D(x) - 1)^2] + 0.5 E[D(G(z))^2], a scalar >= 0; unlike the sigmoid loss it keeps penalising
+    fakes that are classified correctly but lie far from the decision boundary."""
+    return 0.5 * tf.reduce_mean(tf.square(real_logits - 1.0)) + 0.5 * tf.reduce_mean(tf.square(fake_logits))
+
+
+def least_squares_generator_loss(fake_logits):
+    """0.5 E[(D(G(z)) - 1)^2], a scalar >= 0: the gradient grows with the distance to the real target
+    instead of vanishing when D wins."""
+    return 0.5 * tf.reduce_mean(tf.square(fake_logits - 1.0))
+
+
+def r1_penalty(discriminator, real_images):
+    """R1 = E[||grad_x D(x)||^2] on real images, a float32 scalar (multiply by gamma / 2); it stops D's
+    gradients on the data growing, which makes the game converge locally (Mescheder et al. 2018)."""
+    gradients = _input_gradients(discriminator, tf.cast(real_images, tf.float32))
+    return tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=1))
+
+
+def smoothed_discriminator_loss(real_logits, fake_logits, real_label: float = 0.9):
+    """Binary cross-entropy with real targets `real_label` and fake targets 0, a scalar; one-sided label
+    smoothing keeps D from becoming over-confident on real images."""
+    if not 0.5 < real_label <= 1.0:
+        raise ValueError(f"real_label must be in (0.5, 1]; got {real_label!r}. One-sided smoothing uses 0.9; "
+                         f"1 gives the unsmoothed discriminator_loss.")
+    # BCE(t, l) = -t log sigmoid(l) - (1 - t) log(1 - sigmoid(l)) = softplus(l) - t * l.
+    return tf.reduce_mean(tf.nn.softplus(real_logits) - real_label * real_logits) + tf.reduce_mean(
+        tf.nn.softplus(fake_logits))
+
+
+DISCRIMINATOR_LOSSES = {
+    "minimax": discriminator_loss,
+    "hinge": hinge_discriminator_loss,
+    "least_squares": least_squares_discriminator_loss,
+    "wasserstein": wasserstein_critic_loss,
+}
+
+
+def discriminator_loss_fn(name: str):
+    """The discriminator loss function called `name` ('minimax', 'hinge', 'least_squares' or 'wasserstein')."""
+    if name not in DISCRIMINATOR_LOSSES:
+        raise ValueError(f"Unknown discriminator loss {name!r}; choose one of {', '.join(DISCRIMINATOR_LOSSES)}.")
+    return DISCRIMINATOR_LOSSES[name]

@@ -19,12 +19,12 @@ def test_train_then_resume_then_sample(tmp_path):
     first = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "starting run: recipe 'dcgan' on digits (1438 images), 1 epochs in total" in first.stdout  # held-out fifth kept
-    assert "stopped by epochs after 1 of 1 epochs" in first.stdout
+    assert "stopped by epochs after 1 epochs" in first.stdout
     assert json.loads((tmp_path / "run" / "recipe.json").read_text())["name"] == "dcgan"
 
     resumed = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "2", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming run" in resumed.stdout and "after 2 of 2 epochs" in resumed.stdout
+    assert "resuming run" in resumed.stdout and "after 2 epochs" in resumed.stdout
     assert "epoch 2/2" in resumed.stdout and "epoch 1/2" not in resumed.stdout
 
     sampled = run_cli("sample", "run", "--num", "7", "--out", "samples.npz", cwd=tmp_path)
@@ -33,6 +33,12 @@ def test_train_then_resume_then_sample(tmp_path):
         images = stored["images"]
     assert images.shape == (7, 32, 32, 1) and images.dtype == np.float32
     assert -1 <= images.min() and images.max() <= 1
+
+
+def test_minutes_alone_trains_until_the_time_is_up(tmp_path):
+    done = run_cli("train", "--dataset", "digits", "--out", "run", "--minutes", "0.05", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "for 0.05 minutes" in done.stdout and "stopped by minutes after" in done.stdout
 
 
 @pytest.mark.parametrize("args, message", [

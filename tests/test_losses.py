@@ -1,4 +1,5 @@
 """Each loss checked against the direct formula on probabilities, and for stability at extreme logits."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -61,3 +62,186 @@ def test_generator_loss_lookup_rejects_unknown_names():
     assert losses.generator_loss("saturating") is losses.saturating_generator_loss
     with pytest.raises(ValueError, match="choose one of saturating, non_saturating"):
         losses.generator_loss("wasserstein")
+
+
+# Wasserstein, hinge, least squares and label smoothing: values against NumPy, gradients against closed forms.
+
+N = len(REAL)
+T = 0.9  # the smoothed real label
+
+# name: (loss on (REAL, FAKE) tensors, NumPy formula, d loss / d real, d loss / d fake) for one-sided losses
+TWO_SIDED = {
+    "wasserstein_critic": (losses.wasserstein_critic_loss, lambda r, f: f.mean() - r.mean(),
+                           lambda r: -np.ones_like(r) / N, lambda f: np.ones_like(f) / N),
+    "hinge_discriminator": (losses.hinge_discriminator_loss,
+                            lambda r, f: np.maximum(0, 1 - r).mean() + np.maximum(0, 1 + f).mean(),
+                            lambda r: -(r < 1).astype(float) / N, lambda f: (f > -1).astype(float) / N),
+    "least_squares_discriminator": (losses.least_squares_discriminator_loss,
+                                    lambda r, f: 0.5 * np.mean((r - 1) ** 2) + 0.5 * np.mean(f ** 2),
+                                    lambda r: (r - 1) / N, lambda f: f / N),
+    "smoothed_discriminator": (lambda r, f: losses.smoothed_discriminator_loss(r, f, real_label=T),
+                               lambda r, f: -np.mean(T * np.log(sigmoid(r)) + (1 - T) * np.log(1 - sigmoid(r)))
+                               - np.mean(np.log(1 - sigmoid(f))),
+                               lambda r: (sigmoid(r) - T) / N, lambda f: sigmoid(f) / N),
+}
+ONE_SIDED = {
+    "wasserstein_generator": (losses.wasserstein_generator_loss, lambda f: -f.mean(), lambda f: -np.ones_like(f) / N),
+    "hinge_generator": (losses.hinge_generator_loss, lambda f: -f.mean(), lambda f: -np.ones_like(f) / N),
+    "least_squares_generator": (losses.least_squares_generator_loss, lambda f: 0.5 * np.mean((f - 1) ** 2),
+                                lambda f: (f - 1) / N),
+}
+
+
+@pytest.mark.parametrize("name", TWO_SIDED)
+def test_discriminator_losses_match_numpy_values_and_closed_form_gradients(name):
+    loss_fn, formula, d_real, d_fake = TWO_SIDED[name]
+    real, fake = tf.constant(REAL), tf.constant(FAKE)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([real, fake])
+        value = loss_fn(real, fake)
+    assert value.shape == () and value.dtype == tf.float32
+    np.testing.assert_allclose(value.numpy(), formula(REAL.astype("float64"), FAKE.astype("float64")), rtol=1e-5)
+    np.testing.assert_allclose(tape.gradient(value, real).numpy(), d_real(REAL.astype("float64")), atol=1e-7)
+    np.testing.assert_allclose(tape.gradient(value, fake).numpy(), d_fake(FAKE.astype("float64")), atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ONE_SIDED)
+def test_generator_losses_match_numpy_values_and_closed_form_gradients(name):
+    loss_fn, formula, d_fake = ONE_SIDED[name]
+    fake = tf.constant(FAKE)
+    with tf.GradientTape() as tape:
+        tape.watch(fake)
+        value = loss_fn(fake)
+    assert value.shape == ()
+    np.testing.assert_allclose(value.numpy(), formula(FAKE.astype("float64")), rtol=1e-5)
+    np.testing.assert_allclose(tape.gradient(value, fake).numpy(), d_fake(FAKE.astype("float64")), atol=1e-7)
+
+
+def test_losses_give_the_same_value_for_n_by_1_and_flat_scores():
+    for loss_fn, *_ in TWO_SIDED.values():
+        np.testing.assert_allclose(loss_fn(REAL[:, None], FAKE[:, None]).numpy(), loss_fn(REAL, FAKE).numpy())
+    for loss_fn, *_ in ONE_SIDED.values():
+        np.testing.assert_allclose(loss_fn(FAKE[:, None]).numpy(), loss_fn(FAKE).numpy())
+
+
+def test_hinge_discriminator_loss_is_zero_beyond_the_margin():
+    assert losses.hinge_discriminator_loss(np.array([1.0, 5.0], "float32"), np.array([-1.0, -7.0], "float32")) == 0.0
+
+
+def test_smoothing_with_real_label_1_equals_discriminator_loss():
+    np.testing.assert_allclose(losses.smoothed_discriminator_loss(REAL, FAKE, real_label=1.0).numpy(),
+                               losses.discriminator_loss(REAL, FAKE).numpy(), rtol=1e-5)
+
+
+def test_smoothed_loss_stays_finite_for_extreme_logits():
+    extreme = tf.constant([-200.0, 200.0])
+    assert np.isfinite(losses.smoothed_discriminator_loss(extreme, extreme).numpy())
+
+
+@pytest.mark.parametrize("real_label", [0.5, 0.3, 1.1, -1.0])
+def test_smoothing_refuses_real_labels_outside_one_half_to_one(real_label):
+    with pytest.raises(ValueError, match=r"real_label must be in \(0.5, 1\]"):
+        losses.smoothed_discriminator_loss(REAL, FAKE, real_label=real_label)
+
+
+# Gradient penalties.
+
+SHAPE = (4, 4, 1)
+IMAGES = RNG.uniform(-1, 1, (6,) + SHAPE).astype("float32")
+OTHER_IMAGES = RNG.uniform(-1, 1, (6,) + SHAPE).astype("float32")
+W = RNG.normal(0.0, 0.5, (int(np.prod(SHAPE)), 1)).astype("float32")
+
+
+def linear_critic(weights=W, dtype=None):
+    """f(x) = sum(w * x): its input gradient is w everywhere."""
+    critic = keras.Sequential([keras.Input(SHAPE), keras.layers.Flatten(),
+                               keras.layers.Dense(1, use_bias=False, dtype=dtype)])
+    critic.layers[-1].kernel.assign(weights)
+    return critic
+
+
+class SquareCritic:
+    """f(x) = sum(x^2) / 2 per sample, so grad f(x) = x; remembers its last input and training flag."""
+
+    def __call__(self, x, training=False):
+        self.inputs, self.training = x, training
+        return 0.5 * tf.reduce_sum(tf.square(x), axis=[1, 2, 3])[:, None]
+
+
+def test_gradient_penalty_of_a_linear_critic_is_norm_w_minus_1_squared():
+    penalty = losses.gradient_penalty(linear_critic(), IMAGES, OTHER_IMAGES, keras.random.SeedGenerator(0))
+    assert penalty.shape == () and penalty.dtype == tf.float32
+    np.testing.assert_allclose(penalty.numpy(), (np.linalg.norm(W) - 1) ** 2, rtol=1e-5)
+
+
+def test_gradient_penalty_backpropagates_to_the_critic_weights():
+    critic = linear_critic()
+    kernel = critic.layers[-1].kernel
+    with tf.GradientTape() as tape:
+        penalty = losses.gradient_penalty(critic, IMAGES, OTHER_IMAGES, keras.random.SeedGenerator(0))
+    norm = np.linalg.norm(W)  # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
+    np.testing.assert_allclose(tape.gradient(penalty, kernel).numpy(), 2 * (norm - 1) * W / norm, rtol=1e-4)
+
+
+def test_gradient_penalty_interpolates_with_one_fresh_uniform_weight_per_sample():
+    critic, seeds = SquareCritic(), keras.random.SeedGenerator(7)
+    ones, zeros = np.ones_like(IMAGES), np.zeros_like(IMAGES)
+    penalty = losses.gradient_penalty(critic, ones, zeros, seeds)  # x_hat = eps * 1 + (1 - eps) * 0 = eps
+    x_hat = critic.inputs.numpy()
+    assert critic.training is True
+    eps = x_hat[:, 0, 0, 0]
+    np.testing.assert_array_equal(x_hat, np.broadcast_to(eps[:, None, None, None], x_hat.shape))  # one per sample
+    assert np.all((eps >= 0) & (eps <= 1)) and len(np.unique(eps)) == len(eps)
+    # grad f(x_hat) = x_hat, so the penalty is the mean of (||x_hat_i|| - 1)^2.
+    expected = np.mean((np.linalg.norm(x_hat.reshape(len(x_hat), -1), axis=1) - 1) ** 2)
+    np.testing.assert_allclose(penalty.numpy(), expected, rtol=1e-5)
+    losses.gradient_penalty(critic, ones, zeros, seeds)
+    assert not np.allclose(critic.inputs.numpy(), x_hat)  # the same SeedGenerator draws fresh weights
+    losses.gradient_penalty(critic, ones, zeros, keras.random.SeedGenerator(7))
+    np.testing.assert_array_equal(critic.inputs.numpy(), x_hat)  # a new one with the same seed repeats them
+
+
+def test_gradient_penalty_is_float32_when_the_critic_computes_in_float16():
+    critic = linear_critic(dtype="mixed_float16")
+    assert critic(IMAGES).dtype == "float16"
+    penalty = losses.gradient_penalty(critic, IMAGES.astype("float16"), OTHER_IMAGES.astype("float16"),
+                                      keras.random.SeedGenerator(0))
+    assert penalty.dtype == tf.float32
+    np.testing.assert_allclose(penalty.numpy(), (np.linalg.norm(W) - 1) ** 2, rtol=1e-2)
+
+
+def test_gradient_penalty_refuses_an_int_seed():
+    with pytest.raises(TypeError, match="keras.random.SeedGenerator"):
+        losses.gradient_penalty(linear_critic(), IMAGES, OTHER_IMAGES, 0)
+
+
+def test_r1_penalty_of_a_linear_discriminator_is_norm_w_squared():
+    penalty = losses.r1_penalty(linear_critic(), IMAGES)
+    assert penalty.shape == () and penalty.dtype == tf.float32
+    np.testing.assert_allclose(penalty.numpy(), np.sum(W.astype("float64") ** 2), rtol=1e-5)
+
+
+def test_r1_penalty_of_half_squared_norm_is_mean_squared_norm_of_the_real_images():
+    discriminator = SquareCritic()
+    penalty = losses.r1_penalty(discriminator, IMAGES)
+    np.testing.assert_array_equal(discriminator.inputs.numpy(), IMAGES)  # on the real images, not interpolates
+    np.testing.assert_allclose(penalty.numpy(), np.mean(np.sum(IMAGES.reshape(len(IMAGES), -1) ** 2, axis=1)),
+                               rtol=1e-5)
+
+
+def test_r1_penalty_is_float32_when_the_discriminator_computes_in_float16():
+    penalty = losses.r1_penalty(linear_critic(dtype="mixed_float16"), IMAGES.astype("float16"))
+    assert penalty.dtype == tf.float32
+    np.testing.assert_allclose(penalty.numpy(), np.sum(W.astype("float64") ** 2), rtol=1e-2)
+
+
+# Name lookups.
+
+def test_discriminator_loss_lookup_finds_each_loss_and_rejects_unknown_names():
+    assert losses.discriminator_loss_fn("minimax") is losses.discriminator_loss
+    assert losses.discriminator_loss_fn("hinge") is losses.hinge_discriminator_loss
+    assert losses.discriminator_loss_fn("least_squares") is losses.least_squares_discriminator_loss
+    assert losses.discriminator_loss_fn("wasserstein") is losses.wasserstein_critic_loss
+    with pytest.raises(ValueError, match="Unknown discriminator loss 'relativistic'; "
+                                         "choose one of minimax, hinge, least_squares, wasserstein"):
+        losses.discriminator_loss_fn("relativistic")
