@@ -114,7 +114,7 @@ class QualityClock(keras.callbacks.Callback):
     def evaluate(self, epochs: int) -> None:
         seconds = self.training_seconds()
         pause = time.perf_counter()
-        self.rows.append(self.score(self.model.generator, seconds, epochs, epochs * self.steps_per_epoch))
+        self.rows.append(self.score(self.model.sampler, seconds, epochs, epochs * self.steps_per_epoch))
         self.paused += time.perf_counter() - pause
         self.last_evaluated = epochs
 
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--minutes and --interval must be positive.")
 
     profile = settings.PROFILES[defaults["profile"]]
-    dataset = data.load(DATASET)
+    dataset = evaluate.training_part(data.load(DATASET))  # the held-out fifth stays unseen: floor and memorisation
     ref = evaluate.reference(DATASET, profile, verbose=False)
     n = ref.max_n if defaults["samples"] is None else min(defaults["samples"], ref.max_n)
     print(f"time to quality on {DATASET}: {', '.join(args.recipes)}; {minutes:g} training minutes each, evaluated "

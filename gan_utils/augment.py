@@ -19,7 +19,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-BRIGHTNESS = 0.5  # brightness adds U(-0.5, 0.5), as the reference code does on its [-1, 1] images
+BRIGHTNESS = 0.5  # brightness adds U(-0.5, 0.5), as the authors' rand_brightness does on [-1, 1] images
 SATURATION = (0.0, 2.0)  # colour images: mix with the per-pixel grey value by a factor U(0, 2)
 CONTRAST = (0.5, 1.5)  # mix with the per-image mean by a factor U(0.5, 1.5)
 BACKGROUND = -1.0  # what translation shifts in: black in [-1, 1]
@@ -100,6 +100,20 @@ def cutout(images, seed_generator, ratio=0.5):
 POLICIES = {"colour": colour, "translation": translation, "cutout": cutout}
 
 
+def check_policy(policy) -> tuple[str, ...]:
+    """`policy` (a sequence of names from POLICIES, or one comma-separated string) as a tuple of names."""
+    if isinstance(policy, str):
+        policy = [name.strip() for name in policy.split(",") if name.strip()]
+    if not isinstance(policy, (list, tuple)):
+        raise TypeError(f"policy must be a sequence of names from {', '.join(POLICIES)}; got {policy!r}.")
+    unknown = [name for name in policy if name not in POLICIES]
+    if unknown:
+        raise ValueError(
+            f"Unknown augmentation {', '.join(map(repr, unknown))}; choose from {', '.join(POLICIES)}."
+        )
+    return tuple(policy)
+
+
 def diff_augment(images, seed_generator, policy=("colour", "translation", "cutout")):
     """Apply the transforms named in `policy`, in order; an empty policy returns `images` unchanged.
 
@@ -107,13 +121,6 @@ def diff_augment(images, seed_generator, policy=("colour", "translation", "cutou
     the same policy on real and generated images in the discriminator step and on generated
     images in the generator step (see the module docstring for why augmenting only reals leaks).
     """
-    if isinstance(policy, str):
-        policy = [name.strip() for name in policy.split(",") if name.strip()]
-    unknown = [name for name in policy if name not in POLICIES]
-    if unknown:
-        raise ValueError(
-            f"Unknown augmentation {', '.join(map(repr, unknown))}; choose from {', '.join(POLICIES)}."
-        )
-    for name in policy:
+    for name in check_policy(policy):
         images = POLICIES[name](images, seed_generator)
     return images

@@ -25,7 +25,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.epochs: list[int] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        self.frames.append(np.asarray(self.model.generator(self.z, training=False)))
+        self.frames.append(np.asarray(self.model.sampler(self.z, training=False)))
         self.epochs.append(epoch + 1)
 
     def grid(self, title: str | None = None):
@@ -146,4 +146,4 @@ class Checkpoint(keras.callbacks.Callback):
         self.history.append({"epoch": epoch + 1, **logs})
         checkpoints.write_text(self.run_dir / checkpoints.HISTORY, json.dumps(self.history, indent=1))
         checkpoints.save_checkpoint(self.run_dir / checkpoints.CHECKPOINT, self.model, epoch + 1)
-        checkpoints.save_model(self.run_dir / checkpoints.GENERATOR, self.model.generator)
+        checkpoints.save_model(self.run_dir / checkpoints.GENERATOR, self.model.sampler)

@@ -1,7 +1,8 @@
 """Atomic, complete training checkpoints and the files of a run directory.
 
 A checkpoint holds both networks (with their random-seed state), both optimisers, the trainer's
-noise generator and the number of finished epochs. Every file is written to a temporary name and
+noise and augmentation generators, the EMA generator (when the recipe has one) and the number of
+finished epochs. Every file is written to a temporary name and
 moved into place with os.replace, so a kill at any moment leaves the previous file intact.
 """
 from __future__ import annotations
@@ -61,6 +62,8 @@ def _state(gan) -> dict[str, list]:
         "g_opt": gan.g_opt.variables,
         "d_opt": gan.d_opt.variables,
         "noise": [gan.seed_generator.state],
+        "tricks": [gan.trick_seeds.state] if gan.trick_seeds else [],
+        "ema": gan.ema.variables if gan.ema else [],
     }
 
 

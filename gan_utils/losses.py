@@ -29,19 +29,6 @@ def non_saturating_generator_loss(fake_logits):
     return tf.reduce_mean(tf.nn.softplus(-fake_logits))
 
 
-GENERATOR_LOSSES = {
-    "saturating": saturating_generator_loss,
-    "non_saturating": non_saturating_generator_loss,
-}
-
-
-def generator_loss(name: str):
-    """The generator loss function called `name` ('saturating' or 'non_saturating')."""
-    if name not in GENERATOR_LOSSES:
-        raise ValueError(f"Unknown generator loss {name!r}; choose one of {', '.join(GENERATOR_LOSSES)}.")
-    return GENERATOR_LOSSES[name]
-
-
 # Wasserstein (WGAN, WGAN-GP): the critic scores are unbounded real numbers, not logits.
 
 def wasserstein_critic_loss(real_scores, fake_scores):
@@ -129,16 +116,37 @@ def smoothed_discriminator_loss(real_logits, fake_logits, real_label: float = 0.
         tf.nn.softplus(fake_logits))
 
 
+# The names a recipe uses. Each discriminator loss has its usual generator partner: minimax with
+# non_saturating (or saturating), hinge with hinge, least_squares with least_squares, wasserstein with wasserstein.
+
+GENERATOR_LOSSES = {
+    "saturating": saturating_generator_loss,
+    "non_saturating": non_saturating_generator_loss,
+    "hinge": hinge_generator_loss,
+    "least_squares": least_squares_generator_loss,
+    "wasserstein": wasserstein_generator_loss,
+}
+
 DISCRIMINATOR_LOSSES = {
     "minimax": discriminator_loss,
+    "minimax_smoothed": smoothed_discriminator_loss,
     "hinge": hinge_discriminator_loss,
     "least_squares": least_squares_discriminator_loss,
     "wasserstein": wasserstein_critic_loss,
 }
 
 
+def _lookup(kind: str, table: dict, name: str):
+    if name not in table:
+        raise ValueError(f"Unknown {kind} loss {name!r}; choose one of {', '.join(table)}.")
+    return table[name]
+
+
+def generator_loss(name: str):
+    """The generator loss function called `name`, one of GENERATOR_LOSSES."""
+    return _lookup("generator", GENERATOR_LOSSES, name)
+
+
 def discriminator_loss_fn(name: str):
-    """The discriminator loss function called `name` ('minimax', 'hinge', 'least_squares' or 'wasserstein')."""
-    if name not in DISCRIMINATOR_LOSSES:
-        raise ValueError(f"Unknown discriminator loss {name!r}; choose one of {', '.join(DISCRIMINATOR_LOSSES)}.")
-    return DISCRIMINATOR_LOSSES[name]
+    """The discriminator loss function called `name`, one of DISCRIMINATOR_LOSSES."""
+    return _lookup("discriminator", DISCRIMINATOR_LOSSES, name)

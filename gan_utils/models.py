@@ -19,6 +19,7 @@ ACTIVATIONS = ("relu", "leaky_relu")
 UPSAMPLES = ("transpose", "resize")
 LEAKY_SLOPE = 0.2  # the DCGAN paper's slope for LeakyReLU
 MAX_DISCRIMINATOR_BLOCKS = 5  # 32 -> 1 pixel after five stride-2 convolutions
+MINIBATCH_STD_EPSILON = 1e-8  # inside the sqrt: keeps the gradient finite when a feature is constant over the batch
 
 
 def _check_positive(**sizes: int) -> None:
@@ -36,6 +37,12 @@ def _check_channels(channels) -> int:
     if not isinstance(channels, numbers.Integral) or isinstance(channels, bool) or channels not in CHANNELS:
         raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB); got {channels!r}.")
     return int(channels)
+
+
+def _check_flag(**flags) -> None:
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False; got {value!r}.")
 
 
 def _check_name(name) -> None:
@@ -56,6 +63,34 @@ def _activation_layer(activation: str, name: str) -> keras.layers.Layer:
     if activation == "leaky_relu":
         return keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=name)
     return keras.layers.ReLU(name=name)
+
+
+@keras.saving.register_keras_serializable(package="gan_utils")
+class MinibatchStdDev(keras.layers.Layer):
+    """Appends one channel holding the batch's mean per-feature standard deviation (Karras et al. 2018, ProGAN).
+
+    A discriminator that sees this batch statistic can tell a collapsed batch of near-identical fakes from a
+    diverse real one, which penalises mode collapse. Computed in float32 and cast back to the input dtype.
+    """
+
+    def __init__(self, epsilon: float = MINIBATCH_STD_EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool) or not epsilon > 0:
+            raise ValueError(f"epsilon must be a positive number (it keeps the sqrt differentiable); got {epsilon!r}.")
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        x = keras.ops.cast(inputs, "float32")
+        std = keras.ops.sqrt(keras.ops.var(x, axis=0) + self.epsilon)  # per feature (h, w, c), over the batch
+        channel = keras.ops.ones_like(x[..., :1]) * keras.ops.mean(std)  # one scalar, broadcast to every pixel
+        return keras.ops.concatenate([inputs, keras.ops.cast(channel, inputs.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        channels = input_shape[-1]
+        return (*input_shape[:-1], None if channels is None else channels + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 def _start_size(strides: tuple[int, ...]) -> int:
@@ -169,6 +204,8 @@ def dcgan_discriminator(
     norm: str = "none",
     activation: str = "leaky_relu",
     dropout: float = 0.0,
+    spectral_norm: bool = False,
+    minibatch_std: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
     """A DCGAN discriminator from images (32, 32, channels) in [-1, 1] to one float32 logit per image, shape (N, 1).
@@ -178,6 +215,17 @@ def dcgan_discriminator(
     Then Flatten and a linear Dense(1) "logit": logits, not probabilities (D(x) = sigmoid(logit)).
     norm="layer" normalises each image's whole feature map (height, width and channels) with a
     per-channel scale and offset, as in WGAN-GP; it is GroupNormalization with one group.
+
+    spectral_norm=True wraps every Conv2D and the logit Dense in keras.layers.SpectralNormalization
+    (Miyato et al. 2018), which divides each kernel by a power-iteration estimate of its largest singular
+    value so that D is roughly 1-Lipschitz. The wrapper keeps the block's name ("down1", ..., "logit"); the
+    layer inside is "down1_conv", ..., "logit_dense". Keras updates the estimate and rescales the kernel (in
+    place) only when called with training=True, so a custom train step must pass training=True; with
+    training=False, including any call before the first training step, the kernel is used as it stands.
+    It cannot be combined with norm="batch", whose rescaling undoes the Lipschitz bound.
+    minibatch_std=True adds a MinibatchStdDev layer "minibatch_std" after the last block, before Flatten:
+    one extra channel with the batch's mean feature standard deviation, so D can spot a collapsed batch.
+    Its output for one image then depends on the rest of the batch (a batch of one gives a constant).
     """
     channels = _check_channels(channels)
     filters = _int_tuple("filters", filters)
@@ -193,15 +241,29 @@ def dcgan_discriminator(
         raise TypeError(f"dropout must be a number in [0, 1); got {dropout!r}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1) (the fraction of activations dropped); got {dropout!r}.")
+    _check_flag(spectral_norm=spectral_norm, minibatch_std=minibatch_std)
+    if spectral_norm and norm == "batch":
+        raise ValueError(
+            "spectral_norm=True cannot be combined with norm='batch': batch normalisation rescales the "
+            "activations by the batch statistics and undoes the Lipschitz bound that spectral normalisation "
+            "enforces. Use norm='none' (as in SN-GAN) or norm='layer'."
+        )
     _check_name(name)
+
+    def linear(layer: keras.layers.Layer, prefix: str, **kwargs) -> keras.layers.Layer:
+        """`layer` itself, or with spectral_norm wrapped in SpectralNormalization that carries the block's name."""
+        if spectral_norm:
+            return keras.layers.SpectralNormalization(layer, name=prefix, **kwargs)
+        return layer
 
     image = keras.Input((SIZE, SIZE, channels), name="image")
     x = image
     for i, n_filters in enumerate(filters, start=1):
         prefix = f"down{i}"
         normalised = norm != "none" and i > 1
-        x = keras.layers.Conv2D(n_filters, kernel_size, strides=2, padding="same",
-                                use_bias=not normalised, name=prefix)(x)
+        conv = keras.layers.Conv2D(n_filters, kernel_size, strides=2, padding="same", use_bias=not normalised,
+                                   name=f"{prefix}_conv" if spectral_norm else prefix)
+        x = linear(conv, prefix)(x)
         if normalised and norm == "batch":
             x = keras.layers.BatchNormalization(name=f"{prefix}_norm")(x)
         elif normalised:
@@ -209,8 +271,11 @@ def dcgan_discriminator(
         x = _activation_layer(activation, f"{prefix}_act")(x)
         if dropout > 0:
             x = keras.layers.Dropout(float(dropout), name=f"{prefix}_dropout")(x)
+    if minibatch_std:
+        x = MinibatchStdDev(name="minibatch_std")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    logit = keras.layers.Dense(1, dtype="float32", name="logit")(x)
+    dense = keras.layers.Dense(1, dtype="float32", name="logit_dense" if spectral_norm else "logit")
+    logit = linear(dense, "logit", dtype="float32")(x)  # the wrapper casts its output to its input's dtype
     return keras.Model(image, logit, name=name)
 
 

@@ -9,12 +9,16 @@ import json
 
 import keras
 
+from gan_utils import augment as augmentation
 from gan_utils import losses, models
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """Everything that defines a GAN run except its budget; stored as recipe.json in a run directory."""
+    """Everything that defines a GAN run except its budget; stored as recipe.json in a run directory.
+
+    The fields after batch_size are the quality techniques of chapter 6; their defaults switch them off.
+    """
 
     name: str
     description: str
@@ -27,9 +31,16 @@ class Recipe:
     beta_1: float
     beta_2: float
     batch_size: int
+    d_loss: str = "minimax"  # a name from losses.DISCRIMINATOR_LOSSES
+    gradient_penalty: float = 0.0  # lambda of the WGAN-GP penalty on real/fake interpolates (0: off)
+    r1_gamma: float = 0.0  # gamma of the R1 penalty on real images, added as gamma / 2 * R1 (0: off)
+    ema_decay: float = 0.0  # decay of the generator's exponential moving average (0: no EMA generator)
+    augment: tuple = ()  # DiffAugment policy, names from augment.POLICIES, applied to real and fake images
 
     def __post_init__(self):
         losses.generator_loss(self.g_loss)  # raises on an unknown name
+        losses.discriminator_loss_fn(self.d_loss)
+        augmentation.check_policy(self.augment)
         for field in ("latent_dim", "batch_size"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -37,6 +48,13 @@ class Recipe:
         for field in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, field) > 0:
                 raise ValueError(f"recipe {self.name!r}: {field} must be positive; got {getattr(self, field)!r}.")
+        for field in ("gradient_penalty", "r1_gamma"):
+            if not getattr(self, field) >= 0:
+                raise ValueError(f"recipe {self.name!r}: {field} must be 0 (off) or positive; "
+                                 f"got {getattr(self, field)!r}.")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"recipe {self.name!r}: ema_decay must be in [0, 1), 0 for no EMA generator "
+                             f"(0.999 is typical); got {self.ema_decay!r}.")
 
     def build_models(self, channels: int) -> tuple[keras.Model, keras.Model]:
         """A fresh (generator, discriminator) pair for images with `channels` channels."""
@@ -58,6 +76,7 @@ class Recipe:
     def from_json(cls, text: str) -> "Recipe":
         """The recipe stored by to_json; list-valued model arguments become tuples again."""
         fields = json.loads(text)
+        fields["augment"] = tuple(fields.get("augment", ()))
         for part in ("generator", "discriminator"):
             fields[part] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields[part].items()}
         return cls(**fields)
@@ -100,6 +119,42 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+RECIPES["best"] = dataclasses.replace(
+    RECIPES["dcgan"],
+    name="best",
+    description="Chapter 6's winning combination for small datasets: the dcgan networks plus spectral "
+    "normalisation and a minibatch standard-deviation channel in the discriminator, the hinge loss, two "
+    "time-scale learning rates (D 4e-4, G 1e-4), an EMA generator (decay 0.999) for sampling, and "
+    "differentiable augmentation (colour, translation, cutout) of real and generated images.",
+    discriminator={**RECIPES["dcgan"].discriminator, "spectral_norm": True, "minibatch_std": True},
+    g_loss="hinge",
+    d_loss="hinge",
+    g_learning_rate=1e-4,
+    d_learning_rate=4e-4,
+    ema_decay=0.999,
+    augment=("colour", "translation", "cutout"),
+)
+
+SMALL_DATASETS = ("digits", "shapes", "folder")  # where augmentation pays: best is their default
+
+# What leaving each technique of `best` out means: the recipe that differs from it in that technique only.
+TECHNIQUES = {
+    "spectral norm": lambda r: dataclasses.replace(r, discriminator={**r.discriminator, "spectral_norm": False}),
+    "minibatch std": lambda r: dataclasses.replace(r, discriminator={**r.discriminator, "minibatch_std": False}),
+    "hinge loss": lambda r: dataclasses.replace(r, d_loss="minimax", g_loss="non_saturating"),
+    "two time-scales": lambda r: dataclasses.replace(r, d_learning_rate=r.g_learning_rate),
+    "EMA generator": lambda r: dataclasses.replace(r, ema_decay=0.0),
+    "augmentation": lambda r: dataclasses.replace(r, augment=()),
+}
+
+
+def leave_out(recipe: Recipe, technique: str) -> Recipe:
+    """`recipe` without `technique` (a key of TECHNIQUES), named "<recipe> - <technique>"."""
+    if technique not in TECHNIQUES:
+        raise ValueError(f"Unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}.")
+    return dataclasses.replace(TECHNIQUES[technique](recipe), name=f"{recipe.name} - {technique}")
+
+
 def get_recipe(name: str) -> Recipe:
     """The recipe called `name`."""
     if name not in RECIPES:
@@ -108,9 +163,10 @@ def get_recipe(name: str) -> Recipe:
 
 
 def default_recipe(dataset: str) -> Recipe:
-    """The recipe a chapter or the command line uses for `dataset` when none is named."""
+    """The recipe the command line and the later chapters use for `dataset` when none is named:
+    `best` for the small datasets, whose discriminators overfit without augmentation, else `dcgan`."""
     from gan_utils.data import IMAGE_DATASETS
 
     if dataset not in IMAGE_DATASETS:
         raise ValueError(f"Unknown dataset {dataset!r}; choose one of {', '.join(IMAGE_DATASETS)}.")
-    return RECIPES["dcgan"]
+    return RECIPES["best" if dataset in SMALL_DATASETS else "dcgan"]

@@ -9,29 +9,42 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_utils import augment as augmentation
 from gan_utils import callbacks as gan_callbacks
 from gan_utils import checkpoints, losses, settings
 from gan_utils.data import ImageDataset, make_pipeline
+from gan_utils.ema import EMAGenerator
 from gan_utils.recipes import Recipe
 
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
-def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, generator_loss) -> dict:
+def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, generator_loss, *,
+               discriminator_loss=losses.discriminator_loss, augment_real=None, augment_fake=None,
+               penalty=None) -> dict:
     """One discriminator step on (real, G(z_d)), then one generator step on G(z_g); returns the metrics.
 
-    d_real and d_fake are the batch means of D(x) and D(G(z)), measured before the discriminator step.
+    augment_real / augment_fake (images -> images) transform what the discriminator sees; pass the same
+    differentiable augmentation to both, or the generator learns to draw the augmentation. penalty
+    (discriminator, real, fake) -> a weighted float32 scalar is added to the discriminator's loss.
+    d_real and d_fake are the batch means of sigmoid(D(x)) and sigmoid(D(G(z))), measured before the
+    discriminator step: probabilities for the minimax losses, a squashed score for the others.
     """
+    seen_real = augment_real or tf.identity
+    seen_fake = augment_fake or tf.identity
     # 1. Discriminator: push D(x) up on real images and D(G(z)) down on fakes.
     with tf.GradientTape() as tape:
-        real_logits = discriminator(real_images, training=True)
-        fake_logits = discriminator(generator(z_d, training=True), training=True)
-        d_loss = losses.discriminator_loss(real_logits, fake_logits)
+        real, fake = seen_real(real_images), seen_fake(generator(z_d, training=True))
+        real_logits = discriminator(real, training=True)
+        fake_logits = discriminator(fake, training=True)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        if penalty is not None:
+            d_loss += penalty(discriminator, real, fake)
     d_grads = tape.gradient(d_loss, discriminator.trainable_variables)
     d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
     # 2. Generator: fresh noise, and only the generator's weights move.
     with tf.GradientTape() as tape:
-        g_loss = generator_loss(discriminator(generator(z_g, training=True), training=True))
+        g_loss = generator_loss(discriminator(seen_fake(generator(z_g, training=True)), training=True))
     g_grads = tape.gradient(g_loss, generator.trainable_variables)
     g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
     return {"d_loss": d_loss, "g_loss": g_loss,
@@ -64,16 +77,30 @@ def make_train_step(generator, discriminator, g_opt, d_opt, *, latent_dim: int,
 
 
 class GAN(keras.Model):
-    """A generator and a discriminator trained in turns by fit(); calling it generates images from z."""
+    """A generator and a discriminator trained in turns by fit(); calling it generates images from z.
+
+    The keyword arguments after g_loss are chapter 6's techniques, all off by default: the discriminator's
+    loss, the WGAN-GP and R1 penalties, differentiable augmentation (augment_fakes=False augments only the
+    real images, which leaks the augmentation into the generator: for demonstrations only) and an EMA
+    generator, which then is what call() and `sampler` use.
+    """
 
     def __init__(self, generator, discriminator, *, latent_dim: int, g_loss: str = "non_saturating",
-                 seed: int = 0, **kwargs):
+                 d_loss: str = "minimax", gradient_penalty: float = 0.0, r1_gamma: float = 0.0,
+                 augment: tuple = (), augment_fakes: bool = True, ema_decay: float = 0.0, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.generator_loss = losses.generator_loss(g_loss)
+        self.discriminator_loss = losses.discriminator_loss_fn(d_loss)
+        self.gradient_penalty, self.r1_gamma = float(gradient_penalty), float(r1_gamma)
+        self.augment_policy, self.augment_fakes = augmentation.check_policy(augment), bool(augment_fakes)
         self.seed_generator = keras.random.SeedGenerator(seed)  # once, here: a seed in train_step would repeat z
+        # The augmentation and the penalty interpolation draw from their own stream, made only when used.
+        needs_seeds = bool(self.augment_policy) or self.gradient_penalty > 0
+        self.trick_seeds = keras.random.SeedGenerator(seed + 1) if needs_seeds else None
+        self.ema = EMAGenerator(generator, ema_decay) if ema_decay else None
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS}
 
     def compile(self, g_opt, d_opt, **kwargs):
@@ -86,8 +113,25 @@ class GAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
+    @property
+    def sampler(self) -> keras.Model:
+        """The generator to sample and evaluate with: the EMA generator when there is one."""
+        return self.ema.model if self.ema else self.generator
+
     def call(self, z, training=False):
-        return self.generator(z, training=training)
+        return self.sampler(z, training=training)
+
+    def _augment(self, images):
+        return augmentation.diff_augment(images, self.trick_seeds, self.augment_policy)
+
+    def _penalty(self, discriminator, real, fake):
+        """The weighted penalties on what the discriminator saw, in float32."""
+        total = tf.constant(0.0)
+        if self.gradient_penalty:
+            total += self.gradient_penalty * losses.gradient_penalty(discriminator, real, fake, self.trick_seeds)
+        if self.r1_gamma:
+            total += 0.5 * self.r1_gamma * losses.r1_penalty(discriminator, real)
+        return total
 
     def train_step(self, real_images):
         if isinstance(real_images, tuple):  # (images, labels) from a labelled pipeline
@@ -95,18 +139,25 @@ class GAN(keras.Model):
         batch_size = tf.shape(real_images)[0]
         z_d = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
         z_g = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-        results = gan_update(self.generator, self.discriminator, self.g_opt, self.d_opt, real_images,
-                             z_d, z_g, self.generator_loss)
+        augment = self._augment if self.augment_policy else None
+        results = gan_update(self.generator, self.discriminator, self.g_opt, self.d_opt, real_images, z_d, z_g,
+                             self.generator_loss, discriminator_loss=self.discriminator_loss,
+                             augment_real=augment, augment_fake=augment if self.augment_fakes else None,
+                             penalty=self._penalty if self.gradient_penalty or self.r1_gamma else None)
+        if self.ema:
+            self.ema.update()
         for name, value in results.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
-def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False) -> GAN:
+def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, augment_fakes: bool = True) -> GAN:
     """A compiled GAN for `recipe`, with weights initialised reproducibly from `seed`."""
     settings.seed_everything(seed)
     generator, discriminator = recipe.build_models(channels)
-    gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss, seed=seed)
+    gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss, d_loss=recipe.d_loss,
+              gradient_penalty=recipe.gradient_penalty, r1_gamma=recipe.r1_gamma, augment=recipe.augment,
+              augment_fakes=augment_fakes, ema_decay=recipe.ema_decay, seed=seed)
     gan.compile(*recipe.build_optimizers(), jit_compile=jit_compile)
     return gan
 
@@ -184,7 +235,8 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
 
 
 def load_generator(run_dir) -> keras.Model:
-    """The generator saved in run_dir (generator.keras), loaded in Keras' safe mode."""
+    """The generator saved in run_dir (generator.keras: the EMA generator when the recipe has one), loaded in
+    Keras' safe mode."""
     path = pathlib.Path(run_dir) / checkpoints.GENERATOR
     if not path.exists():
         raise ValueError(f"{path} does not exist: train into {run_dir} first (python -m gan_utils train ...).")

@@ -1,4 +1,6 @@
-"""Small shared objects for the training tests: a recipe and a dataset that train in well under a second."""
+"""Small shared objects for the training tests: recipes and a dataset that train in well under a second."""
+import dataclasses
+
 from gan_utils import data
 from gan_utils.recipes import Recipe
 
@@ -16,6 +18,20 @@ TINY_RECIPE = Recipe(
     beta_1=0.5,
     beta_2=0.999,
     batch_size=16,
+)
+
+# TINY_RECIPE with every technique of chapter 6 switched on, penalties included.
+TINY_TRICKS_RECIPE = dataclasses.replace(
+    TINY_RECIPE,
+    name="tiny-tricks",
+    discriminator={**TINY_RECIPE.discriminator, "spectral_norm": True, "minibatch_std": True, "dropout": 0.0},
+    g_loss="hinge",
+    d_loss="hinge",
+    d_learning_rate=4e-3,
+    gradient_penalty=1.0,
+    r1_gamma=0.5,
+    ema_decay=0.9,
+    augment=("colour", "translation", "cutout"),
 )
 
 

@@ -60,8 +60,11 @@ def test_gradients_match_closed_forms_and_show_saturation():
 
 def test_generator_loss_lookup_rejects_unknown_names():
     assert losses.generator_loss("saturating") is losses.saturating_generator_loss
-    with pytest.raises(ValueError, match="choose one of saturating, non_saturating"):
-        losses.generator_loss("wasserstein")
+    assert losses.generator_loss("hinge") is losses.hinge_generator_loss
+    assert losses.generator_loss("wasserstein") is losses.wasserstein_generator_loss
+    with pytest.raises(ValueError, match="Unknown generator loss 'relativistic'; choose one of saturating, "
+                                         "non_saturating, hinge, least_squares, wasserstein"):
+        losses.generator_loss("relativistic")
 
 
 # Wasserstein, hinge, least squares and label smoothing: values against NumPy, gradients against closed forms.
@@ -242,6 +245,7 @@ def test_discriminator_loss_lookup_finds_each_loss_and_rejects_unknown_names():
     assert losses.discriminator_loss_fn("hinge") is losses.hinge_discriminator_loss
     assert losses.discriminator_loss_fn("least_squares") is losses.least_squares_discriminator_loss
     assert losses.discriminator_loss_fn("wasserstein") is losses.wasserstein_critic_loss
+    assert losses.discriminator_loss_fn("minimax_smoothed") is losses.smoothed_discriminator_loss
     with pytest.raises(ValueError, match="Unknown discriminator loss 'relativistic'; "
-                                         "choose one of minimax, hinge, least_squares, wasserstein"):
+                                         "choose one of minimax, minimax_smoothed, hinge, least_squares, wasserstein"):
         losses.discriminator_loss_fn("relativistic")

@@ -240,3 +240,137 @@ def test_heads_stay_float32_under_mixed_precision():
     images = generator(_latent(2, 8, scale=100.0))
     assert images.dtype == "float32" and float(keras.ops.max(keras.ops.abs(images))) <= 1.0
     assert discriminator(images).dtype == "float32"
+
+
+def _spectral_layers(model):
+    return [l for l in model.layers if isinstance(l, keras.layers.SpectralNormalization)]
+
+
+def _largest_singular_value(kernel):
+    kernel = np.asarray(kernel)
+    return np.linalg.norm(kernel.reshape(-1, kernel.shape[-1]), ord=2)  # independent of Keras' power iteration
+
+
+def test_defaults_add_neither_spectral_normalization_nor_minibatch_std():
+    discriminator = models.dcgan_discriminator(1, **SMALL_D)
+    assert not _spectral_layers(discriminator)
+    assert not any(isinstance(l, models.MinibatchStdDev) for l in discriminator.layers)
+    assert [l.name for l in discriminator.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense))] == [
+        "down1", "down2", "logit"]
+
+
+@pytest.mark.parametrize("norm", ["none", "layer"])
+def test_spectral_norm_wraps_every_conv_and_the_logit_and_keeps_a_float32_logit(norm):
+    discriminator = models.dcgan_discriminator(1, filters=(4, 8), norm=norm, spectral_norm=True)
+    logits = discriminator(_images(3, 1)).numpy()
+    assert logits.shape == (3, 1) and logits.dtype == np.float32
+    wrapped = _spectral_layers(discriminator)
+    assert [(l.name, l.layer.name) for l in wrapped] == [
+        ("down1", "down1_conv"), ("down2", "down2_conv"), ("logit", "logit_dense")]
+    assert isinstance(wrapped[0].layer, keras.layers.Conv2D) and isinstance(wrapped[-1].layer, keras.layers.Dense)
+    assert not any(isinstance(l, (keras.layers.Conv2D, keras.layers.Dense)) for l in discriminator.layers)
+    assert wrapped[-1].layer.activation.__name__ == "linear"
+    assert (norm == "layer") is not wrapped[1].layer.use_bias  # a normalised block still drops its bias
+
+
+def test_spectral_norm_brings_each_kernel_to_unit_spectral_norm_only_in_training():
+    discriminator = models.dcgan_discriminator(1, filters=(4, 8), spectral_norm=True)
+    wrapped = _spectral_layers(discriminator)
+    images = _images(4, 1)
+    discriminator(images)  # builds; training=False leaves the kernels as initialised
+    for layer in wrapped:  # start well away from a unit spectral norm
+        layer.layer.kernel.assign(3.0 * layer.layer.kernel.numpy() / _largest_singular_value(layer.layer.kernel))
+    before = [l.layer.kernel.numpy() for l in wrapped]
+    for _ in range(3):
+        discriminator(images, training=False)
+    for layer, kernel in zip(wrapped, before):
+        np.testing.assert_array_equal(layer.layer.kernel.numpy(), kernel)
+    for step in range(20):
+        discriminator(_images(4, 1, seed=step), training=True)
+    for layer in wrapped:
+        assert _largest_singular_value(layer.layer.kernel.numpy()) == pytest.approx(1.0, abs=0.1), layer.name
+    trained = [l.layer.kernel.numpy() for l in wrapped]
+    discriminator(images, training=False)
+    for layer, kernel in zip(wrapped, trained):
+        np.testing.assert_array_equal(layer.layer.kernel.numpy(), kernel)
+
+
+def test_spectral_norm_with_batch_norm_is_refused_with_what_to_use_instead():
+    with pytest.raises(ValueError, match=r"spectral_norm=True cannot be combined with norm='batch'.*norm='none'"):
+        models.dcgan_discriminator(1, **SMALL_D, norm="batch", spectral_norm=True)
+
+
+@pytest.mark.parametrize("flag", ["spectral_norm", "minibatch_std"])
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_the_quality_flags_must_be_booleans(flag, value):
+    with pytest.raises(TypeError, match=rf"{flag} must be True or False; got {value!r}"):
+        models.dcgan_discriminator(1, **SMALL_D, **{flag: value})
+
+
+def _numpy_minibatch_std(features):
+    return np.sqrt(features.astype("float64").var(axis=0) + 1e-8).mean()
+
+
+def test_minibatch_std_appends_the_mean_per_feature_batch_std_as_one_channel():
+    features = np.random.default_rng(1).standard_normal((5, 4, 4, 3)).astype("float32")
+    layer = models.MinibatchStdDev()
+    output = layer(features).numpy()
+    assert output.shape == (5, 4, 4, 4) == layer.compute_output_shape(features.shape)
+    np.testing.assert_array_equal(output[..., :3], features)
+    np.testing.assert_allclose(output[..., 3], _numpy_minibatch_std(features), rtol=1e-5)
+    assert layer.compute_output_shape((None, 8, 8, None)) == (None, 8, 8, None)
+
+
+def test_minibatch_std_of_identical_images_is_only_the_epsilon():
+    features = np.repeat(np.random.default_rng(2).standard_normal((1, 4, 4, 2)), 6, axis=0).astype("float32")
+    channel = models.MinibatchStdDev()(features).numpy()[..., -1]
+    np.testing.assert_allclose(channel, 1e-4, rtol=1e-3)  # sqrt(0 + 1e-8)
+
+
+def test_minibatch_std_is_differentiable():
+    import tensorflow as tf
+
+    features = tf.constant(np.random.default_rng(3).standard_normal((4, 2, 2, 2)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(features)
+        channel = models.MinibatchStdDev()(features)[..., -1]
+    gradient = tape.gradient(channel, features).numpy()
+    assert np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0
+
+
+def test_minibatch_std_discriminator_saves_and_loads_in_safe_mode_with_identical_outputs(tmp_path):
+    discriminator = models.dcgan_discriminator(1, **SMALL_D, minibatch_std=True, spectral_norm=True)
+    assert models.layer_shapes(discriminator)[-3:] == [
+        ("minibatch_std", (8, 8, 9)), ("flatten", (8 * 8 * 9,)), ("logit", (1,))]
+    path = tmp_path / "discriminator.keras"
+    discriminator.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    images = _images(4, 1)
+    np.testing.assert_array_equal(loaded(images).numpy(), discriminator(images).numpy())
+    assert isinstance(loaded.get_layer("minibatch_std"), models.MinibatchStdDev)
+    assert loaded.get_layer("logit").layer.name == "logit_dense"
+
+
+def test_minibatch_std_makes_an_images_logit_depend_on_the_rest_of_its_batch():
+    images, others = _images(4, 1, seed=4), _images(4, 1, seed=5)
+    changed = np.concatenate([images[:1], others[1:]])
+    with_std = models.dcgan_discriminator(1, **SMALL_D, minibatch_std=True)
+    assert abs(with_std(images).numpy()[0, 0] - with_std(changed).numpy()[0, 0]) > 1e-6
+    without = models.dcgan_discriminator(1, **SMALL_D)
+    np.testing.assert_allclose(without(images).numpy()[0], without(changed).numpy()[0], rtol=1e-5, atol=1e-6)
+
+
+def test_quality_options_keep_a_float32_logit_under_mixed_precision():
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        discriminator = models.dcgan_discriminator(1, **SMALL_D, spectral_norm=True, minibatch_std=True)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    assert discriminator.get_layer("down1").compute_dtype == "float16"
+    assert discriminator.get_layer("minibatch_std").compute_dtype == "float16"
+    assert discriminator(_images(2, 1), training=True).dtype == "float32"
+    features = np.random.default_rng(6).standard_normal((3, 2, 2, 2)).astype("float16")
+    output = models.MinibatchStdDev(dtype="mixed_float16")(features)
+    assert output.dtype == "float16"
+    np.testing.assert_allclose(np.asarray(output[..., -1], "float32"), _numpy_minibatch_std(features), rtol=1e-3)

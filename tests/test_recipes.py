@@ -33,17 +33,39 @@ def test_recipe_survives_a_json_round_trip():
         assert recipes.Recipe.from_json(recipe.to_json()) == recipe
 
 
-def test_default_recipe_is_dcgan_and_unknown_names_are_refused():
-    assert recipes.default_recipe("digits").name == "dcgan"
+def test_default_recipe_is_best_for_small_datasets_and_unknown_names_are_refused():
+    assert recipes.default_recipe("digits").name == recipes.default_recipe("folder").name == "best"
+    assert recipes.default_recipe("mnist").name == "dcgan"
     with pytest.raises(ValueError, match="Unknown dataset 'imagenet'"):
         recipes.default_recipe("imagenet")
-    with pytest.raises(ValueError, match="choose one of classic, dcgan"):
+    with pytest.raises(ValueError, match="choose one of classic, dcgan, best"):
         recipes.get_recipe("stylegan")
 
 
-@pytest.mark.parametrize("change, message", [({"g_loss": "hinge"}, "choose one of"),
+def test_best_is_dcgan_plus_the_techniques_and_each_can_be_left_out():
+    dcgan, best = recipes.get_recipe("dcgan"), recipes.get_recipe("best")
+    assert best.generator == dcgan.generator and best.latent_dim == dcgan.latent_dim
+    for technique in recipes.TECHNIQUES:
+        without = recipes.leave_out(best, technique)
+        assert without.name == f"best - {technique}" and without != best
+        changed = {f.name for f in dataclasses.fields(best)
+                   if f.name not in ("name", "description") and getattr(best, f.name) != getattr(without, f.name)}
+        assert changed and changed <= {"discriminator", "g_loss", "d_loss", "d_learning_rate", "ema_decay", "augment"}
+        assert without.build_models(1)[1].output_shape == (None, 1)
+    assert recipes.leave_out(best, "augmentation").augment == () and best.augment
+    assert recipes.leave_out(best, "two time-scales").d_learning_rate == best.g_learning_rate
+    with pytest.raises(ValueError, match="Unknown technique 'dropout'"):
+        recipes.leave_out(best, "dropout")
+
+
+@pytest.mark.parametrize("change, message", [({"g_loss": "relativistic"}, "choose one of"),
                                              ({"batch_size": 0}, "batch_size must be a positive integer"),
-                                             ({"d_learning_rate": 0.0}, "d_learning_rate must be positive")])
+                                             ({"d_learning_rate": 0.0}, "d_learning_rate must be positive"),
+                                             ({"d_loss": "relativistic"}, "Unknown discriminator loss"),
+                                             ({"r1_gamma": -1.0}, "r1_gamma must be 0"),
+                                             ({"gradient_penalty": float("nan")}, "gradient_penalty must be 0"),
+                                             ({"ema_decay": 1.0}, r"ema_decay must be in \[0, 1\)"),
+                                             ({"augment": ("blur",)}, "Unknown augmentation 'blur'")])
 def test_bad_recipe_fields_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(TINY_RECIPE, **change)

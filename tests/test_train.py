@@ -1,4 +1,5 @@
 """The training step, the keras.Model trainer and resumable runs: updates, seeds, resume, kills."""
+import dataclasses
 import json
 import os
 import signal
@@ -12,8 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from fixtures import TINY_RECIPE, tiny_dataset
-from gan_utils import checkpoints, models, settings, train
+from fixtures import TINY_RECIPE, TINY_TRICKS_RECIPE, tiny_dataset
+from gan_utils import checkpoints, losses, models, settings, train
 
 LATENT_DIM = 4
 
@@ -85,8 +86,8 @@ def test_one_optimiser_for_both_networks_is_refused():
 
 
 def _all_weights(gan):
-    return [v.numpy() for v in gan.generator.variables + gan.discriminator.variables
-            + gan.g_opt.variables + gan.d_opt.variables]
+    """Every variable a checkpoint holds: networks, optimisers, seed states and the EMA generator."""
+    return [v.numpy() for group in checkpoints._state(gan).values() for v in group]
 
 
 def test_fit_trains_both_networks_and_reports_the_four_metrics():
@@ -110,11 +111,12 @@ def test_two_runs_with_one_seed_give_identical_weights(tmp_path):
     assert any(not np.array_equal(x, y) for x, y in zip(_all_weights(a.gan), _all_weights(c.gan)))
 
 
-def test_resuming_at_epoch_k_matches_an_uninterrupted_run(tmp_path):
-    whole = train.train_run(tmp_path / "whole", tiny_dataset(), TINY_RECIPE, epochs=4, seed=3, verbose=False)
-    first = train.train_run(tmp_path / "split", tiny_dataset(), TINY_RECIPE, epochs=2, seed=3, verbose=False)
+@pytest.mark.parametrize("recipe", [TINY_RECIPE, TINY_TRICKS_RECIPE], ids=["plain", "every-technique"])
+def test_resuming_at_epoch_k_matches_an_uninterrupted_run(tmp_path, recipe):
+    whole = train.train_run(tmp_path / "whole", tiny_dataset(), recipe, epochs=4, seed=3, verbose=False)
+    first = train.train_run(tmp_path / "split", tiny_dataset(), recipe, epochs=2, seed=3, verbose=False)
     assert first.epochs_done == 2
-    resumed = train.train_run(tmp_path / "split", tiny_dataset(), TINY_RECIPE, epochs=4, seed=3, verbose=False)
+    resumed = train.train_run(tmp_path / "split", tiny_dataset(), recipe, epochs=4, seed=3, verbose=False)
     assert resumed.epochs_done == 4 and [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
     for x, y in zip(_all_weights(whole.gan), _all_weights(resumed.gan)):
         np.testing.assert_array_equal(x, y)
@@ -158,7 +160,7 @@ def test_minutes_stop_at_an_epoch_boundary_and_say_so(tmp_path):
 _KILL_SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
-    from fixtures import TINY_RECIPE, tiny_dataset
+    from fixtures import TINY_RECIPE, TINY_TRICKS_RECIPE, tiny_dataset
     from gan_utils import train
     train.train_run({run_dir!r}, tiny_dataset(), TINY_RECIPE, epochs=100_000, seed=0, verbose=False)
 """)
@@ -209,3 +211,73 @@ def test_a_callback_that_stops_training_is_reported_as_such(tmp_path):
     result = train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=5, seed=0, verbose=False,
                              callbacks=[StopAfterOneEpoch()])
     assert result.epochs_done == 1 and result.stopped_by == "a callback"
+
+
+# Chapter 6's techniques inside the step.
+
+def _tiny_networks(seed=0):
+    """The tiny recipe's networks without dropout, so the discriminator is deterministic."""
+    settings.seed_everything(seed)
+    return dataclasses.replace(TINY_RECIPE, discriminator={**TINY_RECIPE.discriminator, "dropout": 0.0}).build_models(1)
+
+
+IMAGES = tf.constant(tiny_dataset(16).images)
+
+
+def test_gan_update_shows_the_discriminator_the_augmented_images_and_adds_the_penalty():
+    flip = lambda images: tf.reverse(images, axis=[2])  # a deterministic stand-in for DiffAugment
+    generator, discriminator = _tiny_networks()
+    z_d, z_g = (tf.constant(np.random.default_rng(i).normal(size=(16, 8)).astype("float32")) for i in (1, 2))
+    real_logits = discriminator(flip(IMAGES), training=True)
+    fake_logits = discriminator(flip(generator(z_d, training=True)), training=True)
+    expected = losses.hinge_discriminator_loss(real_logits, fake_logits) + 2.5
+    metrics = train.gan_update(generator, discriminator, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
+                               IMAGES, z_d, z_g, losses.hinge_generator_loss,
+                               discriminator_loss=losses.hinge_discriminator_loss, augment_real=flip,
+                               augment_fake=flip, penalty=lambda d, real, fake: tf.constant(2.5))
+    np.testing.assert_allclose(float(metrics["d_loss"]), float(expected), rtol=1e-5)
+    np.testing.assert_allclose(float(metrics["d_real"]), float(tf.reduce_mean(tf.sigmoid(real_logits))), rtol=1e-5)
+
+
+def test_the_trainer_applies_one_augmentation_to_real_and_fake_images_in_both_steps(monkeypatch):
+    seen = {}
+
+    def recording_update(*args, **kwargs):
+        seen.update(kwargs)
+        return {name: tf.constant(0.0) for name in train.METRICS}
+
+    monkeypatch.setattr(train, "gan_update", recording_update)
+    both = train.build_gan(TINY_TRICKS_RECIPE, 1, seed=0)
+    both.train_step(IMAGES)
+    assert seen["augment_real"] is not None and seen["augment_fake"] == seen["augment_real"]
+    assert seen["discriminator_loss"] is losses.hinge_discriminator_loss and seen["penalty"] is not None
+    real_only = train.build_gan(TINY_TRICKS_RECIPE, 1, seed=0, augment_fakes=False)  # the leak, for demonstrations
+    real_only.train_step(IMAGES)
+    assert seen["augment_real"] is not None and seen["augment_fake"] is None
+    train.build_gan(TINY_RECIPE, 1, seed=0).train_step(IMAGES)
+    assert seen["augment_real"] is None and seen["augment_fake"] is None and seen["penalty"] is None
+
+
+def test_the_penalty_is_the_weighted_sum_of_gradient_penalty_and_r1():
+    # Without spectral normalisation, whose every training call re-normalises the kernels a little.
+    recipe = dataclasses.replace(TINY_TRICKS_RECIPE, discriminator={**TINY_TRICKS_RECIPE.discriminator,
+                                                                    "spectral_norm": False})
+    gan = train.build_gan(recipe, 1, seed=0)
+    generator_images = gan.generator(tf.zeros((16, 8)))
+    state = gan.trick_seeds.state.numpy().copy()
+    penalty = gan._penalty(gan.discriminator, IMAGES, generator_images)
+    gan.trick_seeds.state.assign(state)  # the same interpolation weights again
+    gp = losses.gradient_penalty(gan.discriminator, IMAGES, generator_images, gan.trick_seeds)
+    r1 = losses.r1_penalty(gan.discriminator, IMAGES)
+    np.testing.assert_allclose(float(penalty), float(1.0 * gp + 0.25 * r1), rtol=1e-5)
+    assert penalty.dtype == tf.float32
+
+
+def test_a_run_with_every_technique_trains_finitely_and_exports_the_ema_generator(tmp_path):
+    result = train.train_run(tmp_path, tiny_dataset(), TINY_TRICKS_RECIPE, epochs=2, seed=0, verbose=False)
+    assert result.stopped_by == "epochs" and all(np.isfinite(h["d_loss"]) for h in result.history)
+    gan, z = result.gan, np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
+    assert gan.sampler is gan.ema.model and float(gan.ema.updates.value) == 2 * (64 // 16)
+    exported = train.load_generator(tmp_path)
+    np.testing.assert_allclose(exported(z), gan.ema.model(z, training=False), atol=1e-6)
+    assert not np.allclose(exported(z), gan.generator(z, training=False), atol=1e-3)
