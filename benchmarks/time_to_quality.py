@@ -1,9 +1,9 @@
 """Time to quality: how many minutes of CPU training each recipe needs to reach given classifier-FID levels on digits.
 
-Every recipe in gan_utils.recipes.RECIPES (classic, dcgan, and any recipe added later) trains on the
-digits dataset for --minutes of training time (default 10), one recipe after another in this one
-process, so all of them run on the same machine under the same conditions. Each recipe trains once,
-continuously, through gan_utils.train.train_run (seed 0, a fresh temporary run directory, checkpoints
+Every recipe in gan_utils.recipes.RECIPES (classic, dcgan and best, and any recipe added later) trains on
+the training part of the digits dataset for --minutes of training time (default 10), one recipe after
+another in this one process, so all of them run on the same machine under the same conditions. Each recipe
+trains once, continuously, through gan_utils.train.train_run (seed 0, a fresh temporary run directory, checkpoints
 every epoch as in a real run). A callback stops the clock at an epoch boundary every --interval
 minutes (default 1), draws N images from the generator for one fixed z, scores them, and starts the
 clock again, so evaluation is never counted as training time. To resolve early times too, it also
@@ -14,10 +14,13 @@ pass --minutes.
 Scores use gan_utils.evaluate with the cached digits classifier trained with the cpu profile's settings
 (the strong one): classifier-FID against the 1,438 training digits, precision/recall (k=3) and the
 memorisation ratio (median generated-to-nearest-training distance over held-out-to-nearest-training
-distance, in pixels: well below 1 means copying; near 1 is healthy). N is the number of held-out digits
-(359), and the real-vs-real floor is the FID of those 359 held-out digits at the same N.
+distance, in pixels: well below 1 means copying; near 1 is healthy). Those 1,438 digits
+(gan_utils.evaluate.training_part) are all the generators train on: the 359 held-out digits are never
+trained on, so they can serve as the real-vs-real floor and the memorisation check's fresh real digits.
+N is the number of held-out digits (359), and the real-vs-real floor is the FID of those 359 held-out
+digits at the same N.
 
-    python benchmarks/time_to_quality.py                  # 10 minutes per recipe: about 25 minutes on 2 cores
+    python benchmarks/time_to_quality.py                  # 10 minutes per recipe: about 40 minutes on 2 cores
     python benchmarks/time_to_quality.py --recipes dcgan --minutes 3 --interval 0.5 --json /tmp/ttq.json
     python benchmarks/time_to_quality.py --smoke          # seconds; smoke classifier, few samples
 
@@ -30,9 +33,20 @@ Reading the table: "best FID" is the lowest FID of a recipe's evaluations and "a
 end of training (the 10-minute FID); "min to <level>" is the training minutes at the first evaluation
 whose FID is at or below that level, or "not reached". The levels are classic's best FID (the goal) and
 multiples of the floor (50x, 10x, 5x, 3x, 2x; any the untrained generators already meet are left out),
-as FID cannot meaningfully go below the floor at this N. The goal line checks the issue's goal: dcgan reaches classic's best 10-minute FID at least 10 times sooner than
+as FID cannot meaningfully go below the floor at this N. Read down the rows as the recipe comparison:
+classic (the tutorial), dcgan (a plain, well-sized DCGAN) and best (dcgan plus chapter 6's tricks), each
+given the same minutes on the same machine.
+
+The goal line checks the issue's goal: dcgan reaches classic's best FID at least 10 times sooner than
 classic does, speed-up = classic's minutes to its best / dcgan's minutes to that FID (goal >= 10x,
 reported, never asserted).
+
+The four lines after it check issue 5's goals for best, all at its last evaluation (the 10-minute state a
+run leaves behind), likewise reported, never asserted: it does not degrade (final FID at most 10% above
+the best FID of its run), it ends near the floor (final FID at most 3x the real-vs-real floor), it beats
+dcgan (final FID at least 40% below dcgan's final FID), and it does not memorise (memorisation ratio at
+least 0.9, and at most 1% copies: generated digits closer to a training digit than 99% of held-out digits
+are). A check whose recipes did not run (--recipes) says "not measured".
 
 Caveats:
 - Time resolution is the evaluation schedule: a level is "reached" at the first evaluation at or below it,
@@ -82,6 +96,16 @@ EARLY_FRACTIONS = (1 / 8, 1 / 4, 1 / 2)  # extra evaluations inside the first in
 FLOOR_MULTIPLES = (50, 10, 5, 3, 2)  # FID levels, as multiples of the real-vs-real floor
 GOAL_SPEEDUP = 10
 GOAL_FAST, GOAL_BASELINE = "dcgan", "classic"
+# Issue 5's goals for the best recipe, judged at its last evaluation (the state a run leaves behind):
+QUALITY_RECIPE, QUALITY_RIVAL = "best", "dcgan"
+MAX_RISE = 0.10  # final FID at most 10% above the run's best FID: training does not degrade
+MAX_FLOOR_MULTIPLE = 3  # final FID at most 3x the real-vs-real floor
+MAX_RIVAL_RATIO = 0.6  # final FID at least 40% below dcgan's final FID
+# Memorisation ratio: 1 = generated samples are as far from their nearest training digit as held-out real
+# digits are; well below 1 means copying. Copies: the fraction of generated samples closer to a training
+# digit than 99% of held-out real digits are.
+MIN_MEMORISATION_RATIO = 0.9
+MAX_COPIES = 0.01
 DEFAULTS = {"minutes": 10.0, "interval": 1.0, "profile": "cpu", "samples": None}
 SMOKE = {"minutes": 0.1, "interval": 0.05, "profile": "smoke", "samples": 64}
 
@@ -184,8 +208,8 @@ def minutes_to(rows: list[dict], level: float) -> float | None:
     return next((r["minutes"] for r in rows if r["fid"] <= level), None)
 
 
-def summarise(runs: list[dict], floor: float) -> tuple[list[dict], list[dict], dict]:
-    """The FID levels, one table row per recipe, and the goal check."""
+def summarise(runs: list[dict], floor: float) -> tuple[list[dict], list[dict], dict, dict]:
+    """The FID levels, one table row per recipe, the speed goal's check and the best recipe's quality checks."""
     by_name = {run["recipe"]: run for run in runs}
     levels = []
     if GOAL_BASELINE in by_name:
@@ -213,7 +237,57 @@ def summarise(runs: list[dict], floor: float) -> tuple[list[dict], list[dict], d
             goal.update(speedup=math.inf, ok=True)
         else:
             goal.update(speedup=best["minutes"] / fast, ok=best["minutes"] / fast >= GOAL_SPEEDUP)
-    return levels, table, goal
+    return levels, table, goal, quality_goal_checks(by_name, floor)
+
+
+def _final(by_name: dict[str, dict], recipe: str) -> dict:
+    """A recipe's last evaluation: the state its run leaves behind."""
+    return by_name[recipe]["evaluations"][-1]
+
+
+def no_degradation(by_name: dict[str, dict], floor: float) -> dict:
+    """The best recipe's final FID against the best it reached: a run that ends worse than it was degrades."""
+    rows = by_name[QUALITY_RECIPE]["evaluations"]
+    final, best = rows[-1]["fid"], min(r["fid"] for r in rows)
+    return {"final_fid": final, "best_fid": best, "rise": final / best - 1, "max_rise": MAX_RISE,
+            "ok": final <= (1 + MAX_RISE) * best}
+
+
+def near_floor(by_name: dict[str, dict], floor: float) -> dict:
+    """The best recipe's final FID as a multiple of the real-vs-real floor, the lowest FID that means anything."""
+    final = _final(by_name, QUALITY_RECIPE)["fid"]
+    return {"final_fid": final, "floor_fid": floor, "multiple": final / floor, "max_multiple": MAX_FLOOR_MULTIPLE,
+            "ok": final <= MAX_FLOOR_MULTIPLE * floor}
+
+
+def beats_rival(by_name: dict[str, dict], floor: float) -> dict:
+    """The best recipe's final FID over the rival's: the tricks must pay against the plain recipe."""
+    final, rival = _final(by_name, QUALITY_RECIPE)["fid"], _final(by_name, QUALITY_RIVAL)["fid"]
+    return {"final_fid": final, "rival": QUALITY_RIVAL, "rival_final_fid": rival, "ratio": final / rival,
+            "max_ratio": MAX_RIVAL_RATIO, "ok": final <= MAX_RIVAL_RATIO * rival}
+
+
+def no_memorisation(by_name: dict[str, dict], floor: float) -> dict:
+    """The best recipe's final memorisation ratio and copies: a low FID must not come from copying training digits."""
+    final = _final(by_name, QUALITY_RECIPE)
+    ratio, copies = final["memorisation_ratio"], final["copies"]
+    return {"memorisation_ratio": ratio, "copies": copies, "min_memorisation_ratio": MIN_MEMORISATION_RATIO,
+            "max_copies": MAX_COPIES, "ok": ratio is not None and ratio >= MIN_MEMORISATION_RATIO
+            and copies <= MAX_COPIES}
+
+
+QUALITY_CHECKS = {"no_degradation": (no_degradation, [QUALITY_RECIPE]), "near_floor": (near_floor, [QUALITY_RECIPE]),
+                  "beats_rival": (beats_rival, [QUALITY_RECIPE, QUALITY_RIVAL]),
+                  "no_memorisation": (no_memorisation, [QUALITY_RECIPE])}
+
+
+def quality_goal_checks(by_name: dict[str, dict], floor: float) -> dict:
+    """Issue 5's checks of the best recipe: figures, threshold and ok each, or "not measured" without its recipes."""
+    checks = {}
+    for name, (check, needs) in QUALITY_CHECKS.items():
+        measured = all(recipe in by_name for recipe in needs)
+        checks[name] = {"measured": measured, "needs": needs, **(check(by_name, floor) if measured else {})}
+    return checks
 
 
 def _minutes(value: float | None) -> str:
@@ -246,6 +320,37 @@ def goal_line(goal: dict) -> str:
             f"(goal >= {GOAL_SPEEDUP}x): {'ok' if goal['ok'] else 'not met'}")
 
 
+QUALITY_TITLES = {"no_degradation": "does not degrade", "near_floor": "ends near the floor",
+                  "beats_rival": f"beats {QUALITY_RIVAL}", "no_memorisation": "does not memorise"}
+
+
+def quality_goal_line(name: str, check: dict, minutes: float) -> str:
+    """One check of the best recipe as a sentence with its figures, its goal and whether it is met."""
+    fid = f"{minutes:g}-minute FID"
+    if not check["measured"]:
+        figures = f"not measured (needs the {' and '.join(check['needs'])} recipe{'s' * (len(check['needs']) > 1)})"
+    elif name == "no_degradation":
+        figures = (f"{fid} {check['final_fid']:.1f} vs its best {check['best_fid']:.1f} "
+                   f"({check['rise']:+.1%}, goal <= {check['max_rise']:+.0%})")
+    elif name == "near_floor":
+        figures = (f"{fid} {check['final_fid']:.1f} vs the real-vs-real floor {check['floor_fid']:.1f} "
+                   f"({check['multiple']:.1f}x, goal <= {check['max_multiple']:g}x)")
+    elif name == "beats_rival":
+        figures = (f"{fid} {check['final_fid']:.1f} vs {check['rival']}'s {check['rival_final_fid']:.1f} "
+                   f"({check['ratio'] - 1:+.1%}, goal <= {check['max_ratio'] - 1:+.0%})")
+    else:
+        ratio = "-" if check["memorisation_ratio"] is None else f"{check['memorisation_ratio']:.2f}"
+        figures = (f"memorisation ratio {ratio} (goal >= {check['min_memorisation_ratio']:g}) and copies "
+                   f"{check['copies']:.1%} (goal <= {check['max_copies']:.0%}) at {minutes:g} min")
+    verdict = "" if not check["measured"] else f": {'ok' if check['ok'] else 'not met'}"
+    return f"{QUALITY_RECIPE} {QUALITY_TITLES[name]}: {figures}{verdict}"
+
+
+def quality_goal_lines(quality_goal: dict, minutes: float) -> list[str]:
+    """One line per check of the best recipe's quality goals, in the order of issue 5."""
+    return [quality_goal_line(name, check, minutes) for name, check in quality_goal.items()]
+
+
 def machine() -> dict:
     return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
             "tensorflow": tf.__version__, "keras": keras.__version__,
@@ -266,7 +371,7 @@ def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
           f"{', '.join(f'{f:g}' for f in EARLY_FRACTIONS)} of the first interval and minute 0); classifier-FID at "
           f"N = {s['n']} ({figures['extractor']}, {s['profile']}-profile settings); real-vs-real floor FID "
           f"{figures['floor_fid']:.1f} at the same N. Seed {SEED}, one run per recipe.", "",
-          *lines, "", figures["goal_line"], "",
+          *lines, "", figures["goal_line"], "", *(f"- {line}" for line in figures["quality_goal_lines"]), "",
           f"Peak memory {figures['peak_mb']:.0f} MB (ru_maxrss). {machine_line(m)}.", "",
           f"Load during the run (1-minute load average at the evaluations): {figures['load']['min']:.1f} to "
           f"{figures['load']['max']:.1f} on {m['cpus']} CPUs"
@@ -315,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = [run_recipe(name, dataset, ref, minutes=minutes, interval=interval, n=n, log=log_line)
             for name in args.recipes]
     floor = runs[0]["evaluations"][0]["real_floor_fid"]
-    levels, table, goal = summarise(runs, floor)
+    levels, table, goal, quality_goal = summarise(runs, floor)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     loads = [r["load_1min"] for run in runs for r in run["evaluations"]]
     # This process keeps about 2 cores busy while training; a load clearly above the core count means company.
@@ -328,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
           f"resolution: the evaluation schedule):")
     print("\n".join(lines))
     print(goal_line(goal))
+    print("\n".join(quality_goal_lines(quality_goal, minutes)))
     print(f"load average during the run: {load['min']:.1f} to {load['max']:.1f} on {m['cpus']} CPUs"
           + (" (shared machine: times inflated)" if load["shared"] else ""))
     print(f"peak MB: {peak_mb:.0f} (ru_maxrss of this process)")
@@ -337,8 +443,9 @@ def main(argv: list[str] | None = None) -> int:
                                           "interval": interval, "profile": profile.name, "n": n, "seed": SEED,
                                           "smoke": args.smoke},
                "extractor": ref.extractor.name, "classifier_accuracy": ref.extractor.accuracy, "floor_fid": floor,
-               "levels": levels, "table": table, "goal": goal, "goal_line": goal_line(goal), "peak_mb": peak_mb,
-               "load": load, "note": args.note, "runs": runs}
+               "levels": levels, "table": table, "goal": goal, "goal_line": goal_line(goal),
+               "quality_goal": quality_goal, "quality_goal_lines": quality_goal_lines(quality_goal, minutes),
+               "peak_mb": peak_mb, "load": load, "note": args.note, "runs": runs}
     markdown = table_lines(levels, table, minutes, markdown=True)
     if args.smoke and not args.json:  # exercise the writing, keep nothing
         with tempfile.TemporaryDirectory(prefix="ttq-smoke-") as folder:

@@ -8,19 +8,24 @@ import json
 import pathlib
 
 SETUP_CELL_TAG = "colab-setup"
+COLAB_CLONE = "/content/gan-book"  # where Colab keeps the clone
 
 
 def colab_setup_source(config_path: str | pathlib.Path = "_config.yml") -> str:
-    """The first code cell of every chapter: installs gan_utils in Colab, does nothing elsewhere."""
+    """The first code cell of every chapter: in Colab, clones the book's repository at the configured ref,
+    installs gan_utils from it and moves into its book/ folder, as a local run would be; elsewhere nothing."""
     import yaml
 
     repository = yaml.safe_load(pathlib.Path(config_path).read_text())["repository"]
-    requirement = f"gan_utils @ git+{repository['url']}@{repository['branch']}"
+    clone = ["git", "clone", "-q", "--depth", "1", "--branch", repository["branch"], repository["url"], COLAB_CLONE]
     return (
-        "# Colab setup: installs gan_utils from the book's repository; outside Colab it does nothing.\n"
-        "import subprocess, sys\n"
+        "# Colab setup: clones the book's repository and installs gan_utils from it; outside Colab it does nothing.\n"
+        "import os, subprocess, sys\n"
         "if \"google.colab\" in sys.modules:\n"
-        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"{requirement}\"], check=True)"
+        f"    if not os.path.isdir(\"{COLAB_CLONE}\"):\n"
+        f"        subprocess.run({json.dumps(clone)}, check=True)\n"
+        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"{COLAB_CLONE}\"], check=True)\n"
+        f"    os.chdir(\"{COLAB_CLONE}/book\")  # chapters run from book/, as they do locally"
     )
 
 

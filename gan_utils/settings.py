@@ -34,6 +34,9 @@ class Profile:
     classifier_epochs: int  # metrics: epochs of the feature classifier (part of its cache key)
     eval_samples: int  # metrics: generated images scored (capped by the held-out real images)
     eval_epochs: tuple[int, ...]  # chapter 5: run totals at which a training run is scored; the last is `epochs`
+    comparison_epochs: int  # chapter 6: epochs of each run in the controlled comparison of techniques
+    comparison_seeds: int  # chapter 6: seeds per recipe in that comparison
+    leak_epochs: int  # chapter 6: epochs of the run that augments only the real images
     mixed_precision: bool
     jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
 
@@ -55,6 +58,9 @@ PROFILES: dict[str, Profile] = {
         classifier_epochs=1,
         eval_samples=200,
         eval_epochs=(1, 2),
+        comparison_epochs=1,
+        comparison_seeds=1,
+        leak_epochs=1,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -74,6 +80,9 @@ PROFILES: dict[str, Profile] = {
         classifier_epochs=5,
         eval_samples=1000,
         eval_epochs=(1, 3, 10, 30, 100),
+        comparison_epochs=20,
+        comparison_seeds=2,
+        leak_epochs=30,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -93,6 +102,9 @@ PROFILES: dict[str, Profile] = {
         classifier_epochs=5,
         eval_samples=10000,
         eval_epochs=(1, 3, 10, 30),
+        comparison_epochs=100,
+        comparison_seeds=3,
+        leak_epochs=100,
         mixed_precision=True,
         jit_compile="auto",
     ),

@@ -1,4 +1,6 @@
-"""Every benchmark runs end to end in its --smoke mode, so none of them breaks unnoticed."""
+"""Every benchmark runs end to end in its --smoke mode, so none of them breaks unnoticed; the time-to-quality
+goals are judged right."""
+import importlib.util
 import pathlib
 import re
 import subprocess
@@ -11,8 +13,8 @@ BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 # What each benchmark's report must show; a new benchmark must at least print a number.
 FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
            "throughput.py": ["median", "trainer overhead", "peak MB", "machine:"],
-           "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "peak MB",
-                                  "machine:"]}
+           "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "does not degrade",
+                                  "ends near the floor", "beats dcgan", "does not memorise", "peak MB", "machine:"]}
 
 
 def test_there_are_benchmarks():
@@ -27,3 +29,39 @@ def test_benchmark_smoke_mode_runs_and_reports_its_figures(script):
     assert re.search(r"\d", run.stdout), f"{script.name} --smoke printed no figures:\n{run.stdout}"
     for figure in FIGURES.get(script.name, []):
         assert figure in run.stdout, f"{script.name} --smoke did not report {figure!r}:\n{run.stdout}"
+
+
+def _time_to_quality():
+    spec = importlib.util.spec_from_file_location("time_to_quality", ROOT / "benchmarks" / "time_to_quality.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(recipe, fids, ratio=1.3, copies=0.0):
+    return {"recipe": recipe, "evaluations": [{"minutes": i, "steps": 10 * i, "fid": fid, "memorisation_ratio": ratio,
+                                               "copies": copies} for i, fid in enumerate(fids)]}
+
+
+@pytest.mark.parametrize("best, dcgan_final, failing", [
+    (_run("best", [300, 13, 14]), 30, None),
+    (_run("best", [300, 13, 14.4]), 30, "no_degradation"),  # 10.8% above its best
+    (_run("best", [300, 18, 18]), 60, "near_floor"),  # 3.05x the floor
+    (_run("best", [300, 13, 14]), 20, "beats_rival"),  # only 30% below dcgan
+    (_run("best", [300, 13, 14], ratio=0.85), 30, "no_memorisation"),
+    (_run("best", [300, 13, 14], copies=0.02), 30, "no_memorisation"),
+], ids=["all ok", "degrades", "far from the floor", "close to dcgan", "low ratio", "copies"])
+def test_time_to_quality_judges_the_best_recipes_goals(best, dcgan_final, failing):
+    ttq = _time_to_quality()
+    runs = [_run("classic", [300, 120, 200]), _run("dcgan", [300, 40, dcgan_final]), best]
+    goal = ttq.summarise(runs, floor=5.9)[3]
+    assert {name: check["ok"] for name, check in goal.items()} == {name: name != failing for name in goal}
+    assert all(line.endswith(": ok") != (name == failing)
+               for name, line in zip(goal, ttq.quality_goal_lines(goal, minutes=10)))
+
+
+def test_time_to_quality_says_which_goals_it_could_not_measure():
+    ttq = _time_to_quality()
+    goal = ttq.summarise([_run("classic", [300, 120]), _run("best", [300, 13, 14])], floor=5.9)[3]
+    assert [check["measured"] for check in goal.values()] == [True, True, False, True]
+    assert "not measured (needs the best and dcgan recipes)" in ttq.quality_goal_lines(goal, minutes=10)[2]

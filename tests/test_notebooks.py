@@ -39,7 +39,8 @@ def test_colab_setup_source_installs_from_the_configured_repository(tmp_path):
     config = tmp_path / "_config.yml"
     config.write_text("repository:\n  url: https://example.org/me/book\n  branch: v1.2\n")
     source = book.colab_setup_source(config)
-    assert "gan_utils @ git+https://example.org/me/book@v1.2" in source
+    assert '"--branch", "v1.2", "https://example.org/me/book", "/content/gan-book"' in source
+    assert '"install", "-q", "/content/gan-book"' in source and 'os.chdir("/content/gan-book/book")' in source
     assert 'if "google.colab" in sys.modules:' in source
 
 

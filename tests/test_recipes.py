@@ -42,20 +42,48 @@ def test_default_recipe_is_best_for_small_datasets_and_unknown_names_are_refused
         recipes.get_recipe("stylegan")
 
 
-def test_best_is_dcgan_plus_the_techniques_and_each_can_be_left_out():
+def _changed_fields(a, b):
+    return {f.name for f in dataclasses.fields(a)
+            if f.name not in ("name", "description") and getattr(a, f.name) != getattr(b, f.name)}
+
+
+def test_best_keeps_the_dcgan_networks_and_differs_only_in_techniques():
     dcgan, best = recipes.get_recipe("dcgan"), recipes.get_recipe("best")
     assert best.generator == dcgan.generator and best.latent_dim == dcgan.latent_dim
-    for technique in recipes.TECHNIQUES:
-        without = recipes.leave_out(best, technique)
-        assert without.name == f"best - {technique}" and without != best
-        changed = {f.name for f in dataclasses.fields(best)
-                   if f.name not in ("name", "description") and getattr(best, f.name) != getattr(without, f.name)}
-        assert changed and changed <= {"discriminator", "g_loss", "d_loss", "d_learning_rate", "ema_decay", "augment"}
-        assert without.build_models(1)[1].output_shape == (None, 1)
-    assert recipes.leave_out(best, "augmentation").augment == () and best.augment
-    assert recipes.leave_out(best, "two time-scales").d_learning_rate == best.g_learning_rate
+    assert best.batch_size == dcgan.batch_size
+    assert any(t.used_by(best) for t in recipes.TECHNIQUES.values())
+    assert not any(t.used_by(dcgan) for t in recipes.TECHNIQUES.values())  # the plain recipe has none
+
+
+@pytest.mark.parametrize("technique", list(recipes.TECHNIQUES))
+def test_each_technique_switches_on_and_off_changing_nothing_else(technique):
+    t = recipes.TECHNIQUES[technique]
+    dcgan = recipes.get_recipe("dcgan")
+    with_it = recipes.add(dcgan, technique)
+    assert with_it.name == f"dcgan + {technique}" and t.used_by(with_it)
+    assert _changed_fields(dcgan, with_it) <= {"discriminator", "g_loss", "d_loss", "d_learning_rate", "ema_decay",
+                                               "augment"}
+    without = recipes.leave_out(with_it, technique)
+    assert not t.used_by(without) and _changed_fields(dcgan, without) <= {"discriminator"}  # flags set to False
+    assert without.build_models(1)[1].output_shape == (None, 1)
+    with pytest.raises(ValueError, match="already uses"):
+        recipes.add(with_it, technique)
+    with pytest.raises(ValueError, match="does not use"):
+        recipes.leave_out(dcgan, technique)
+
+
+def test_one_change_variants_cover_every_technique_once():
+    best = recipes.get_recipe("best")
+    variants = recipes.one_change_variants(best)
+    assert len(variants) == len(recipes.TECHNIQUES)
+    for name, variant in variants.items():
+        technique = name.split(" ", 2)[2]
+        used = recipes.TECHNIQUES[technique].used_by(best)
+        assert name == f"best {'-' if used else '+'} {technique}" and variant.name == name
+        assert recipes.TECHNIQUES[technique].used_by(variant) != used
+        assert all(t.used_by(variant) == t.used_by(best) for n, t in recipes.TECHNIQUES.items() if n != technique)
     with pytest.raises(ValueError, match="Unknown technique 'dropout'"):
-        recipes.leave_out(best, "dropout")
+        recipes.add(best, "dropout")
 
 
 @pytest.mark.parametrize("change, message", [({"g_loss": "relativistic"}, "choose one of"),

@@ -58,6 +58,9 @@ def test_profiles_grow_in_budget_from_smoke_to_gpu():
     assert smoke.d_check_steps < cpu.d_check_steps <= gpu.d_check_steps
     assert smoke.dataset in ("digits", "shapes") and cpu.dataset in ("digits", "shapes")
     assert not smoke.mixed_precision and not cpu.mixed_precision
+    assert smoke.comparison_epochs < cpu.comparison_epochs <= gpu.comparison_epochs
+    assert smoke.leak_epochs < cpu.leak_epochs <= gpu.leak_epochs
+    assert cpu.comparison_seeds >= 2  # chapter 6's comparison reports every recipe over two seeds at least
 
 
 @pytest.mark.parametrize("name", ["smoke", "cpu", "gpu"])
