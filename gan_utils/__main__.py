@@ -5,6 +5,7 @@ Errors in the arguments print one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pathlib
 import sys
 
@@ -55,12 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--minutes", type=_positive_float, help="training wall-clock of this invocation")
     train.add_argument("--seed", type=_integer_at_least(0), default=0)
     train.add_argument("--folder", type=pathlib.Path, help="the image directory, with --dataset folder")
+    train.add_argument("--conditional", action="store_true",
+                       help="condition both networks on the dataset's class labels (then sample --label K)")
 
     sample = commands.add_parser("sample", help="draw images from a trained run's generator")
     sample.add_argument("run_dir", type=pathlib.Path)
     sample.add_argument("--num", required=True, type=_integer_at_least(1))
     sample.add_argument("--out", required=True, type=pathlib.Path, help="an .npz file; it holds `images`")
     sample.add_argument("--seed", type=_integer_at_least(0), default=0)
+    sample.add_argument("--label", type=_integer_at_least(0),
+                        help="the class to draw, for a run trained with --conditional (default: every class in turn)")
 
     evaluate = commands.add_parser("evaluate", help="score an .npz of images against a dataset; prints JSON")
     evaluate.add_argument("samples", type=pathlib.Path, help="an .npz file holding `images`")
@@ -80,6 +85,13 @@ def _train(args) -> str:
     stored = train.stored_recipe(args.out)
     recipe = (recipes.get_recipe(args.recipe) if args.recipe else stored or recipes.default_recipe(args.dataset))
     dataset = data.load(args.dataset, path=args.folder)
+    if args.conditional and not recipe.num_classes:
+        if dataset.labels is None:
+            raise ValueError(f"--conditional needs class labels, and {dataset.name} has none; train without it.")
+        recipe = dataclasses.replace(recipe, num_classes=len(dataset.class_names))
+    if stored and recipe.num_classes != stored.num_classes:
+        raise ValueError(f"{args.out} holds a{'' if stored.num_classes else 'n un'}conditional run; resume it "
+                         f"{'with' if stored.num_classes else 'without'} --conditional, or use a new run directory.")
     if args.dataset != "folder":  # keep evaluate's held-out fifth unseen; a reader's own folder is used whole
         from gan_utils.evaluate import training_part
 
@@ -87,7 +99,8 @@ def _train(args) -> str:
     # --minutes alone trains until the time is up; otherwise --epochs (default: the profile's) is the total.
     epochs = args.epochs or (UNLIMITED_EPOCHS if args.minutes else current.profile.epochs)
     total = f"{epochs} epochs in total" if epochs != UNLIMITED_EPOCHS else f"for {args.minutes:g} minutes"
-    print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r} on {dataset.name} "
+    conditional = f", conditional on {recipe.num_classes} classes" if recipe.num_classes else ""
+    print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r}{conditional} on {dataset.name} "
           f"({len(dataset)} images), {total}", flush=True)
     result = train.train_run(args.out, dataset, recipe, epochs=epochs, seed=args.seed, minutes=args.minutes,
                              jit_compile=current.profile.jit_compile)
@@ -102,7 +115,7 @@ def _sample(args) -> str:
 
     if args.out.suffix != ".npz":
         raise ValueError(f"--out must name an .npz file; got {args.out}.")
-    images = train.sample(train.load_generator(args.run_dir), args.num, seed=args.seed)
+    images = train.sample(train.load_generator(args.run_dir), args.num, seed=args.seed, labels=args.label)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, images=images)
     return f"wrote {len(images)} images, float32 {images.shape[1:]} in [-1, 1], to {args.out}"

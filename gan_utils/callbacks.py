@@ -25,7 +25,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.epochs: list[int] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        self.frames.append(np.asarray(self.model.sampler(self.z, training=False)))
+        self.frames.append(np.asarray(self.model.generate(self.z)))
         self.epochs.append(epoch + 1)
 
     def grid(self, title: str | None = None):

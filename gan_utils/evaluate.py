@@ -110,3 +110,46 @@ def class_check(ref: Reference, images: np.ndarray) -> dict:
     return {"classifier_accuracy": ref.extractor.accuracy, "classes_present": present,
             "mean_confidence": confidence,
             "recognisable": len(present) == len(ref.dataset.class_names) and confidence >= RECOGNISABLE_CONFIDENCE}
+
+
+COLLAPSE_DIVERSITY = 0.5  # a class whose samples spread less than half as much as its real images has collapsed
+
+
+def _mean_pairwise_distance(vectors: np.ndarray) -> float:
+    """The mean Euclidean distance between distinct rows: how spread out a set of feature vectors is."""
+    squared = np.sum(vectors ** 2, axis=1)
+    distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * vectors @ vectors.T, 0))
+    return float(distances.sum() / (len(vectors) * (len(vectors) - 1)))
+
+
+def conditional_check(ref: Reference, images, requested) -> dict:
+    """How well class-conditioned samples obey their labels, and how varied each class stays.
+
+    accuracy: the fraction the dataset classifier labels with the requested class. Per class: that
+    fraction, precision and recall (k=3) against the class's real training images, and the diversity
+    ratio: the samples' mean pairwise feature distance over the real images'. A class whose ratio is
+    below 0.5 has collapsed towards a few prototypes.
+    """
+    data.check_images(images)
+    requested = np.asarray(requested)
+    if requested.shape != (len(images),):
+        raise ValueError(f"requested must hold one label per image ({len(images)}); got shape {requested.shape}.")
+    if ref.extractor.classifier is None or ref.dataset.labels is None:
+        raise ValueError("conditional_check needs the dataset's own classifier; build the reference with "
+                         "extractor='classifier' on a labelled dataset.")
+    probabilities = ref.extractor.probabilities(images)
+    predicted = probabilities.argmax(axis=1)
+    sample_features = ref.extractor.features(images)
+    train_labels = ref.dataset.labels[ref.train_idx]
+    per_class = {}
+    for k, name in enumerate(ref.dataset.class_names):
+        mine, real = requested == k, ref.train_features[train_labels == k]
+        if mine.sum() < 2:
+            raise ValueError(f"class {name!r} has {mine.sum()} samples; draw at least 2 per class.")
+        precision, recall = metrics.precision_recall(real, sample_features[mine], k=3)
+        diversity = _mean_pairwise_distance(sample_features[mine]) / _mean_pairwise_distance(real)
+        per_class[name] = {"n": int(mine.sum()), "accuracy": float(np.mean(predicted[mine] == k)),
+                           "precision": precision, "recall": recall, "diversity_ratio": diversity,
+                           "collapsed": diversity < COLLAPSE_DIVERSITY}
+    return {"accuracy": float(np.mean(predicted == requested)), "per_class": per_class,
+            "collapsed_classes": [name for name, row in per_class.items() if row["collapsed"]]}

@@ -45,6 +45,13 @@ def _check_flag(**flags) -> None:
             raise TypeError(f"{name} must be True or False; got {value!r}.")
 
 
+def _check_num_classes(num_classes) -> None:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 0 \
+            or num_classes == 1:
+        raise ValueError(f"num_classes must be 0 (unconditional) or the number of classes, at least 2; "
+                         f"got {num_classes!r}.")
+
+
 def _check_name(name) -> None:
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string; got {name!r}.")
@@ -135,9 +142,13 @@ def dcgan_generator(
     norm: str = "batch",
     activation: str = "relu",
     upsample: str = "transpose",
+    num_classes: int = 0,
     name: str = "generator",
 ) -> keras.Model:
     """A DCGAN generator from z of shape (latent_dim,) to images (32, 32, channels), float32 in [-1, 1].
+
+    With num_classes > 0 it is class-conditional: its inputs are [z, label] (label an int of shape (1,))
+    and a learned embedding of the label, of size latent_dim, is concatenated to z before "project".
 
     z -> Dense "project" to an s x s x dense_filters map -> one up-block per (filter, stride)
     ("up1", "up2", ...) -> "to_image", which doubles the size once more to `channels` -> tanh.
@@ -148,6 +159,7 @@ def dcgan_generator(
     """
     _check_positive(latent_dim=latent_dim, dense_filters=dense_filters, kernel_size=kernel_size)
     channels = _check_channels(channels)
+    _check_num_classes(num_classes)
     filters = _int_tuple("filters", filters)
     strides = _int_tuple("strides", strides)
     if len(strides) != len(filters):
@@ -179,14 +191,20 @@ def dcgan_generator(
         return keras.layers.Conv2D(n_filters, kernel_size, padding="same", use_bias=use_bias, name=prefix)(x)
 
     z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Dense(start * start * dense_filters, use_bias=not batch_norm, name="project")(z)
+    inputs, code = z, z
+    if num_classes:
+        label = keras.Input((1,), dtype="int32", name="label")
+        embedded = keras.layers.Flatten(name="label_flat")(
+            keras.layers.Embedding(num_classes, latent_dim, name="label_embedding")(label))
+        inputs, code = [z, label], keras.layers.Concatenate(name="z_and_label")([z, embedded])
+    x = keras.layers.Dense(start * start * dense_filters, use_bias=not batch_norm, name="project")(code)
     x = finish(x, "project")
     x = keras.layers.Reshape((start, start, dense_filters), name="reshape")(x)
     for i, (n_filters, stride) in enumerate(zip(filters, strides), start=1):
         x = finish(up(x, n_filters, stride, f"up{i}", use_bias=not batch_norm), f"up{i}")
     x = up(x, channels, 2, "to_image", use_bias=True)
     image = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    model = keras.Model(z, image, name=name)
+    model = keras.Model(inputs, image, name=name)
 
     if tuple(model.output.shape[1:]) != (SIZE, SIZE, channels):
         raise ValueError(
@@ -206,6 +224,7 @@ def dcgan_discriminator(
     dropout: float = 0.0,
     spectral_norm: bool = False,
     minibatch_std: bool = False,
+    num_classes: int = 0,
     name: str = "discriminator",
 ) -> keras.Model:
     """A DCGAN discriminator from images (32, 32, channels) in [-1, 1] to one float32 logit per image, shape (N, 1).
@@ -226,6 +245,11 @@ def dcgan_discriminator(
     minibatch_std=True adds a MinibatchStdDev layer "minibatch_std" after the last block, before Flatten:
     one extra channel with the batch's mean feature standard deviation, so D can spot a collapsed batch.
     Its output for one image then depends on the rest of the batch (a batch of one gives a constant).
+
+    With num_classes > 0 it is a projection discriminator (Miyato and Koyama 2018): its inputs are
+    [image, label] and logit = Dense(h) + <embed(label), h>, with h the flattened features. The label
+    enters as an inner product, the form the optimal discriminator's log density ratio takes, which
+    conditions more strongly than concatenating the label to the image or the features.
     """
     channels = _check_channels(channels)
     filters = _int_tuple("filters", filters)
@@ -242,6 +266,7 @@ def dcgan_discriminator(
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1) (the fraction of activations dropped); got {dropout!r}.")
     _check_flag(spectral_norm=spectral_norm, minibatch_std=minibatch_std)
+    _check_num_classes(num_classes)
     if spectral_norm and norm == "batch":
         raise ValueError(
             "spectral_norm=True cannot be combined with norm='batch': batch normalisation rescales the "
@@ -273,10 +298,17 @@ def dcgan_discriminator(
             x = keras.layers.Dropout(float(dropout), name=f"{prefix}_dropout")(x)
     if minibatch_std:
         x = MinibatchStdDev(name="minibatch_std")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
+    features = keras.layers.Flatten(name="flatten")(x)
     dense = keras.layers.Dense(1, dtype="float32", name="logit_dense" if spectral_norm else "logit")
-    logit = linear(dense, "logit", dtype="float32")(x)  # the wrapper casts its output to its input's dtype
-    return keras.Model(image, logit, name=name)
+    logit = linear(dense, "logit", dtype="float32")(features)  # the wrapper casts its output to its input's dtype
+    if not num_classes:
+        return keras.Model(image, logit, name=name)
+    label = keras.Input((1,), dtype="int32", name="label")
+    embedded = keras.layers.Flatten(name="label_flat")(
+        keras.layers.Embedding(num_classes, features.shape[-1], name="label_embedding")(label))
+    projection = keras.layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
+    logit = keras.layers.Add(dtype="float32", name="conditional_logit")([logit, projection])
+    return keras.Model([image, label], logit, name=name)
 
 
 def layer_shapes(model: keras.Model) -> list[tuple[str, tuple]]:

@@ -37,11 +37,15 @@ class Recipe:
     r1_gamma: float = 0.0  # gamma of the R1 penalty on real images, added as gamma / 2 * R1 (0: off)
     ema_decay: float = 0.0  # decay of the generator's exponential moving average (0: no EMA generator)
     augment: tuple = ()  # DiffAugment policy, names from augment.POLICIES, applied to real and fake images
+    num_classes: int = 0  # > 0: a class-conditional generator and projection discriminator (chapter 7)
 
     def __post_init__(self):
         losses.generator_loss(self.g_loss)  # raises on an unknown name
         losses.discriminator_loss_fn(self.d_loss)
         augmentation.check_policy(self.augment)
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
+            raise ValueError(f"recipe {self.name!r}: num_classes must be 0 (unconditional) or the number of "
+                             f"classes; got {self.num_classes!r}.")
         for field in ("latent_dim", "batch_size"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -59,8 +63,8 @@ class Recipe:
 
     def build_models(self, channels: int) -> tuple[keras.Model, keras.Model]:
         """A fresh (generator, discriminator) pair for images with `channels` channels."""
-        generator = models.dcgan_generator(self.latent_dim, channels, **self.generator)
-        discriminator = models.dcgan_discriminator(channels, **self.discriminator)
+        generator = models.dcgan_generator(self.latent_dim, channels, num_classes=self.num_classes, **self.generator)
+        discriminator = models.dcgan_discriminator(channels, num_classes=self.num_classes, **self.discriminator)
         return generator, discriminator
 
     def build_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:

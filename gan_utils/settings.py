@@ -36,7 +36,13 @@ class Profile:
     eval_epochs: tuple[int, ...]  # chapter 5: run totals at which a training run is scored; the last is `epochs`
     comparison_epochs: int  # chapter 6: epochs of each run in the controlled comparison of techniques
     comparison_seeds: int  # chapter 6: seeds per recipe in that comparison
+    comparison_images: int | None  # chapter 6: training images used by the comparison (None: all of them)
     leak_epochs: int  # chapter 6: epochs of the run that augments only the real images
+    conditional_epochs: int  # chapter 7: epochs of the class-conditional GAN on digits
+    per_class_samples: int  # chapter 7: samples drawn per class to check a conditional generator
+    coverage_images: int  # chapter 7: shapes drawn to train the coverage GANs and the combination classifier
+    coverage_epochs: int  # chapter 7: epochs of each GAN whose mode coverage is counted on shapes
+    coverage_samples: int  # chapter 7: generated images classified to count the covered combinations
     mixed_precision: bool
     jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
 
@@ -60,7 +66,13 @@ PROFILES: dict[str, Profile] = {
         eval_epochs=(1, 2),
         comparison_epochs=1,
         comparison_seeds=1,
+        comparison_images=256,
         leak_epochs=1,
+        conditional_epochs=1,
+        per_class_samples=20,
+        coverage_images=512,
+        coverage_epochs=1,
+        coverage_samples=256,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -82,7 +94,13 @@ PROFILES: dict[str, Profile] = {
         eval_epochs=(1, 3, 10, 30, 100),
         comparison_epochs=20,
         comparison_seeds=2,
+        comparison_images=None,
         leak_epochs=30,
+        conditional_epochs=60,
+        per_class_samples=100,
+        coverage_images=4000,
+        coverage_epochs=15,
+        coverage_samples=3000,
         mixed_precision=False,
         jit_compile=False,
     ),
@@ -104,7 +122,13 @@ PROFILES: dict[str, Profile] = {
         eval_epochs=(1, 3, 10, 30),
         comparison_epochs=100,
         comparison_seeds=3,
+        comparison_images=None,
         leak_epochs=100,
+        conditional_epochs=150,
+        per_class_samples=500,
+        coverage_images=20000,
+        coverage_epochs=60,
+        coverage_samples=20000,
         mixed_precision=True,
         jit_compile="auto",
     ),

@@ -21,7 +21,7 @@ METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
 
 def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, generator_loss, *,
                discriminator_loss=losses.discriminator_loss, augment_real=None, augment_fake=None,
-               penalty=None) -> dict:
+               penalty=None, labels=None) -> dict:
     """One discriminator step on (real, G(z_d)), then one generator step on G(z_g); returns the metrics.
 
     augment_real / augment_fake (images -> images) transform what the discriminator sees; pass the same
@@ -29,22 +29,26 @@ def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, ge
     (discriminator, real, fake) -> a weighted float32 scalar is added to the discriminator's loss.
     d_real and d_fake are the batch means of sigmoid(D(x)) and sigmoid(D(G(z))), measured before the
     discriminator step: probabilities for the minimax losses, a squashed score for the others.
+    With `labels` (class-conditional networks), both networks also get the real batch's labels, so the
+    fakes are drawn for the same classes as the real images.
     """
     seen_real = augment_real or tf.identity
     seen_fake = augment_fake or tf.identity
+    G = generator if labels is None else (lambda z, training: generator([z, labels], training=training))
+    D = discriminator if labels is None else (lambda x, training: discriminator([x, labels], training=training))
     # 1. Discriminator: push D(x) up on real images and D(G(z)) down on fakes.
     with tf.GradientTape() as tape:
-        real, fake = seen_real(real_images), seen_fake(generator(z_d, training=True))
-        real_logits = discriminator(real, training=True)
-        fake_logits = discriminator(fake, training=True)
+        real, fake = seen_real(real_images), seen_fake(G(z_d, training=True))
+        real_logits = D(real, training=True)
+        fake_logits = D(fake, training=True)
         d_loss = discriminator_loss(real_logits, fake_logits)
         if penalty is not None:
-            d_loss += penalty(discriminator, real, fake)
+            d_loss += penalty(D, real, fake)
     d_grads = tape.gradient(d_loss, discriminator.trainable_variables)
     d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
     # 2. Generator: fresh noise, and only the generator's weights move.
     with tf.GradientTape() as tape:
-        g_loss = generator_loss(discriminator(seen_fake(generator(z_g, training=True)), training=True))
+        g_loss = generator_loss(D(seen_fake(G(z_g, training=True)), training=True))
     g_grads = tape.gradient(g_loss, generator.trainable_variables)
     g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
     return {"d_loss": d_loss, "g_loss": g_loss,
@@ -87,11 +91,13 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, *, latent_dim: int, g_loss: str = "non_saturating",
                  d_loss: str = "minimax", gradient_penalty: float = 0.0, r1_gamma: float = 0.0,
-                 augment: tuple = (), augment_fakes: bool = True, ema_decay: float = 0.0, seed: int = 0, **kwargs):
+                 augment: tuple = (), augment_fakes: bool = True, ema_decay: float = 0.0, num_classes: int = 0,
+                 seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
+        self.num_classes = num_classes  # > 0: both networks take the class label as a second input
         self.generator_loss = losses.generator_loss(g_loss)
         self.discriminator_loss = losses.discriminator_loss_fn(d_loss)
         self.gradient_penalty, self.r1_gamma = float(gradient_penalty), float(r1_gamma)
@@ -119,7 +125,15 @@ class GAN(keras.Model):
         return self.ema.model if self.ema else self.generator
 
     def call(self, z, training=False):
-        return self.sampler(z, training=training)
+        return self.generate(z, training=training)
+
+    def generate(self, z, labels=None, training=False):
+        """Images from the sampler for z; a conditional GAN cycles through the classes when labels is None."""
+        if not self.num_classes:
+            return self.sampler(z, training=training)
+        if labels is None:
+            labels = np.arange(len(z)) % self.num_classes
+        return self.sampler([z, np.asarray(labels, "int32").reshape(-1, 1)], training=training)
 
     def _augment(self, images):
         return augmentation.diff_augment(images, self.trick_seeds, self.augment_policy)
@@ -133,9 +147,12 @@ class GAN(keras.Model):
             total += 0.5 * self.r1_gamma * losses.r1_penalty(discriminator, real)
         return total
 
-    def train_step(self, real_images):
-        if isinstance(real_images, tuple):  # (images, labels) from a labelled pipeline
-            real_images = real_images[0]
+    def train_step(self, batch):
+        real_images, labels = batch if isinstance(batch, tuple) else (batch, None)  # a labelled pipeline gives pairs
+        if self.num_classes and labels is None:
+            raise ValueError("A class-conditional GAN trains on (images, labels) batches; "
+                             "build the pipeline with the dataset's labels.")
+        labels = tf.reshape(tf.cast(labels, tf.int32), (-1, 1)) if self.num_classes else None
         batch_size = tf.shape(real_images)[0]
         z_d = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
         z_g = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
@@ -143,7 +160,8 @@ class GAN(keras.Model):
         results = gan_update(self.generator, self.discriminator, self.g_opt, self.d_opt, real_images, z_d, z_g,
                              self.generator_loss, discriminator_loss=self.discriminator_loss,
                              augment_real=augment, augment_fake=augment if self.augment_fakes else None,
-                             penalty=self._penalty if self.gradient_penalty or self.r1_gamma else None)
+                             penalty=self._penalty if self.gradient_penalty or self.r1_gamma else None,
+                             labels=labels)
         if self.ema:
             self.ema.update()
         for name, value in results.items():
@@ -157,7 +175,7 @@ def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, au
     generator, discriminator = recipe.build_models(channels)
     gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss, d_loss=recipe.d_loss,
               gradient_penalty=recipe.gradient_penalty, r1_gamma=recipe.r1_gamma, augment=recipe.augment,
-              augment_fakes=augment_fakes, ema_decay=recipe.ema_decay, seed=seed)
+              augment_fakes=augment_fakes, ema_decay=recipe.ema_decay, num_classes=recipe.num_classes, seed=seed)
     gan.compile(*recipe.build_optimizers(), jit_compile=jit_compile)
     return gan
 
@@ -209,6 +227,10 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
     if len(dataset) < recipe.batch_size:
         raise ValueError(f"{dataset.name} has {len(dataset)} images, fewer than one batch of "
                          f"{recipe.batch_size}; use more images or a recipe with a smaller batch_size.")
+    if recipe.num_classes and (dataset.labels is None or len(dataset.class_names or ()) != recipe.num_classes):
+        have = "no labels" if dataset.labels is None else f"{len(dataset.class_names or ())} classes"
+        raise ValueError(f"recipe {recipe.name!r} is conditional on {recipe.num_classes} classes, but {dataset.name} "
+                         f"has {have}; train it unconditionally or on a labelled dataset with that many classes.")
     run_dir = pathlib.Path(run_dir)
     _prepare_run_dir(run_dir, recipe, {"dataset": dataset.name, "channels": dataset.channels, "seed": seed})
     gan = build_gan(recipe, dataset.channels, seed, jit_compile)
@@ -222,8 +244,8 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
     stop_nan, saver = gan_callbacks.StopOnNonFinite(), gan_callbacks.Checkpoint(run_dir, history)
     budget = [gan_callbacks.TimeBudget(minutes)] if minutes is not None else []
     progress = [gan_callbacks.EpochLine()] if verbose and not gan_callbacks.progress_verbosity() else []
-    pipeline = make_pipeline(dataset.images, batch_size=recipe.batch_size, seed=seed, epochs=epochs,
-                             first_epoch=first_epoch)
+    pipeline = make_pipeline(dataset.images, dataset.labels if recipe.num_classes else None,
+                             batch_size=recipe.batch_size, seed=seed, epochs=epochs, first_epoch=first_epoch)
     gan.fit(pipeline, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=len(dataset) // recipe.batch_size,
             shuffle=False,  # make_pipeline already shuffles, per epoch
             callbacks=[stop_nan, *budget, saver, *progress, *callbacks],
@@ -243,11 +265,30 @@ def load_generator(run_dir) -> keras.Model:
     return keras.saving.load_model(path, safe_mode=True)
 
 
-def sample(generator: keras.Model, num: int, *, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-    """`num` images from `generator` for z ~ N(0, I) drawn from `seed`: float32 NHWC in [-1, 1]."""
+def num_classes(generator: keras.Model) -> int:
+    """The number of classes a conditional generator was built for, or 0 for an unconditional one."""
+    return generator.get_layer("label_embedding").input_dim if len(generator.inputs) == 2 else 0
+
+
+def sample(generator: keras.Model, num: int, *, seed: int = 0, batch_size: int = 256, labels=None) -> np.ndarray:
+    """`num` images from `generator` for z ~ N(0, I) drawn from `seed`: float32 NHWC in [-1, 1].
+
+    A conditional generator draws class `labels` (one int for all, or one per image); without labels it
+    cycles through the classes (0, 1, ..., 0, 1, ...). The z for a seed is the same either way.
+    """
     if isinstance(num, bool) or not isinstance(num, int) or num < 1:
         raise ValueError(f"num must be a positive integer; got {num!r}.")
-    latent_dim = generator.input_shape[-1]
+    classes = num_classes(generator)
+    if labels is not None and not classes:
+        raise ValueError("labels were given, but this generator is unconditional; train with --conditional "
+                         "(recipe num_classes > 0) to choose classes.")
+    if classes:
+        labels = np.arange(num) % classes if labels is None else np.broadcast_to(np.asarray(labels), (num,))
+        if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= classes:
+            raise ValueError(f"labels must be integers in [0, {classes}); got {np.unique(labels)[:10]!r}.")
+        labels = labels.astype("int32").reshape(-1, 1)
+    latent_dim = generator.input_shape[0][-1] if classes else generator.input_shape[-1]
     z = np.random.default_rng(seed).standard_normal((num, latent_dim)).astype("float32")
-    return np.concatenate([np.asarray(generator(z[i:i + batch_size], training=False))
-                           for i in range(0, num, batch_size)]).astype("float32")
+    batches = [z[i:i + batch_size] if not classes else [z[i:i + batch_size], labels[i:i + batch_size]]
+               for i in range(0, num, batch_size)]
+    return np.concatenate([np.asarray(generator(batch, training=False)) for batch in batches]).astype("float32")

@@ -18,9 +18,9 @@ def run_cli(*args, cwd):
 def test_train_then_resume_then_sample(tmp_path):
     first = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "starting run: recipe 'dcgan' on digits (1438 images), 1 epochs in total" in first.stdout  # held-out fifth kept
+    assert "starting run: recipe 'best' on digits (1438 images), 1 epochs in total" in first.stdout  # held-out fifth kept
     assert "stopped by epochs after 1 epochs" in first.stdout
-    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["name"] == "dcgan"
+    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["name"] == "best"  # the small-data default
 
     resumed = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "2", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
@@ -33,6 +33,23 @@ def test_train_then_resume_then_sample(tmp_path):
         images = stored["images"]
     assert images.shape == (7, 32, 32, 1) and images.dtype == np.float32
     assert -1 <= images.min() and images.max() <= 1
+
+
+def test_conditional_training_and_sampling_a_chosen_class(tmp_path):
+    trained = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", "--recipe", "dcgan",
+                      "--conditional", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "recipe 'dcgan', conditional on 10 classes on digits" in trained.stdout
+    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["num_classes"] == 10
+    sampled = run_cli("sample", "run", "--num", "4", "--label", "7", "--out", "sevens.npz", cwd=tmp_path)
+    assert sampled.returncode == 0, sampled.stderr
+    with np.load(tmp_path / "sevens.npz") as stored:
+        assert stored["images"].shape == (4, 32, 32, 1)
+    for args, message in [(["sample", "run", "--num", "2", "--label", "10", "--out", "x.npz"], "labels must be integers in [0, 10)"),
+                          (["train", "--dataset", "digits", "--out", "run", "--epochs", "2", "--recipe", "dcgan"],
+                           "holds a conditional run; resume it with --conditional")]:
+        failed = run_cli(*args, cwd=tmp_path)
+        assert failed.returncode == 2 and message in failed.stderr, failed.stderr
 
 
 def test_minutes_alone_trains_until_the_time_is_up(tmp_path):

@@ -73,3 +73,26 @@ def test_training_part_leaves_out_exactly_the_held_out_images(ref):
     np.testing.assert_array_equal(part.images, ref.dataset.images[ref.train_idx])
     np.testing.assert_array_equal(part.labels, ref.dataset.labels[ref.train_idx])
     assert part.name == "digits" and len(part) + ref.max_n == len(ref.dataset)
+
+
+def test_conditional_check_of_real_images_with_their_labels_passes(ref):
+    images = ref.dataset.images[ref.held_idx]
+    labels = ref.dataset.labels[ref.held_idx]
+    report = evaluate.conditional_check(ref, images, labels)
+    assert report["accuracy"] > 0.95 and report["collapsed_classes"] == []
+    assert set(report["per_class"]) == set(ref.dataset.class_names)
+    for row in report["per_class"].values():
+        assert 0.6 < row["diversity_ratio"] < 1.5 and row["recall"] > 0.3
+
+
+def test_conditional_check_flags_collapsed_classes_and_wrong_labels(ref):
+    held_labels = ref.dataset.labels[ref.held_idx]
+    prototypes = np.stack([ref.dataset.images[ref.held_idx][held_labels == k][0] for k in range(10)])
+    requested = np.repeat(np.arange(10), 5)
+    collapsed = evaluate.conditional_check(ref, prototypes[requested], requested)  # one image per class
+    assert len(collapsed["collapsed_classes"]) == 10
+    assert all(row["diversity_ratio"] < 1e-3 for row in collapsed["per_class"].values())
+    shifted = evaluate.conditional_check(ref, prototypes[requested], (requested + 1) % 10)
+    assert shifted["accuracy"] < 0.2
+    with pytest.raises(ValueError, match="one label per image"):
+        evaluate.conditional_check(ref, prototypes, requested)

@@ -374,3 +374,46 @@ def test_quality_options_keep_a_float32_logit_under_mixed_precision():
     output = models.MinibatchStdDev(dtype="mixed_float16")(features)
     assert output.dtype == "float16"
     np.testing.assert_allclose(np.asarray(output[..., -1], "float32"), _numpy_minibatch_std(features), rtol=1e-3)
+
+
+# Class-conditional networks (chapter 7).
+
+def test_conditional_generator_takes_z_and_label_and_the_label_changes_the_image():
+    generator = models.dcgan_generator(8, 1, dense_filters=16, filters=(8,), strides=(2,), kernel_size=3,
+                                       num_classes=3)
+    assert [tuple(i.shape[1:]) for i in generator.inputs] == [(8,), (1,)]
+    z = np.repeat(np.random.default_rng(0).normal(size=(1, 8)).astype("float32"), 3, axis=0)
+    images = np.asarray(generator([z, np.array([[0], [1], [2]], "int32")], training=False))
+    assert images.shape == (3, 32, 32, 1)
+    assert not np.allclose(images[0], images[1]) and not np.allclose(images[1], images[2])
+
+
+def test_projection_discriminator_adds_the_inner_product_of_label_embedding_and_features():
+    discriminator = models.dcgan_discriminator(1, filters=(8, 16), kernel_size=3, num_classes=4)
+    images = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    labels = np.array([[3], [0]], "int32")
+    logits = np.asarray(discriminator([images, labels]))
+    features = keras.Model(discriminator.inputs, discriminator.get_layer("flatten").output)([images, labels])
+    dense = discriminator.get_layer("logit")
+    table = discriminator.get_layer("label_embedding").embeddings.numpy()
+    expected = (np.asarray(features) @ dense.kernel.numpy() + dense.bias.numpy())[:, 0] + np.sum(
+        table[labels[:, 0]] * np.asarray(features), axis=1)
+    np.testing.assert_allclose(logits[:, 0], expected, rtol=1e-4, atol=1e-5)
+    assert logits.dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [1, -2, True, 2.5])
+def test_num_classes_must_be_zero_or_at_least_two(bad):
+    with pytest.raises(ValueError, match="num_classes must be 0"):
+        models.dcgan_generator(8, 1, num_classes=bad)
+    with pytest.raises(ValueError, match="num_classes must be 0"):
+        models.dcgan_discriminator(1, num_classes=bad)
+
+
+def test_conditional_models_save_and_load_in_safe_mode(tmp_path):
+    generator = models.dcgan_generator(8, 1, dense_filters=16, filters=(8,), strides=(2,), kernel_size=3,
+                                       num_classes=3)
+    generator.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True)
+    z, labels = np.zeros((2, 8), "float32"), np.array([[1], [2]], "int32")
+    np.testing.assert_allclose(loaded([z, labels]), generator([z, labels]), atol=1e-6)

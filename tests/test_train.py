@@ -281,3 +281,36 @@ def test_a_run_with_every_technique_trains_finitely_and_exports_the_ema_generato
     exported = train.load_generator(tmp_path)
     np.testing.assert_allclose(exported(z), gan.ema.model(z, training=False), atol=1e-6)
     assert not np.allclose(exported(z), gan.generator(z, training=False), atol=1e-3)
+
+
+# Class-conditional training and sampling (chapter 7).
+
+CONDITIONAL = dataclasses.replace(TINY_RECIPE, name="tiny-conditional", num_classes=3)  # shapes: three kinds
+
+
+def test_a_conditional_run_trains_resumes_and_samples_the_requested_class(tmp_path):
+    whole = train.train_run(tmp_path / "whole", tiny_dataset(), CONDITIONAL, epochs=2, seed=0, verbose=False)
+    train.train_run(tmp_path / "split", tiny_dataset(), CONDITIONAL, epochs=1, seed=0, verbose=False)
+    resumed = train.train_run(tmp_path / "split", tiny_dataset(), CONDITIONAL, epochs=2, seed=0, verbose=False)
+    for x, y in zip(_all_weights(whole.gan), _all_weights(resumed.gan)):
+        np.testing.assert_array_equal(x, y)
+    generator = train.load_generator(tmp_path / "whole")
+    assert train.num_classes(generator) == 3
+    squares = train.sample(generator, 4, seed=2, labels=0)
+    circles = train.sample(generator, 4, seed=2, labels=1)
+    assert squares.shape == (4, 32, 32, 1) and not np.allclose(squares, circles)  # same z, another class
+    cycled = train.sample(generator, 6, seed=2)  # no labels: 0, 1, 2, 0, 1, 2
+    np.testing.assert_allclose(cycled[:1], train.sample(generator, 1, seed=2, labels=0), atol=1e-6)
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 3\)"):
+        train.sample(generator, 2, labels=3)
+
+
+def test_conditional_recipes_need_a_dataset_with_that_many_classes(tmp_path):
+    unlabelled = dataclasses.replace(tiny_dataset(), labels=None, class_names=None)
+    with pytest.raises(ValueError, match="conditional on 3 classes, but shapes has no labels"):
+        train.train_run(tmp_path, unlabelled, CONDITIONAL, epochs=1)
+    with pytest.raises(ValueError, match="conditional on 5 classes, but shapes has 3 classes"):
+        train.train_run(tmp_path, tiny_dataset(), dataclasses.replace(CONDITIONAL, num_classes=5), epochs=1)
+    plain = train.train_run(tmp_path / "plain", tiny_dataset(), TINY_RECIPE, epochs=1, verbose=False)
+    with pytest.raises(ValueError, match="this generator is unconditional"):
+        train.sample(plain.gan.sampler, 2, labels=1)
