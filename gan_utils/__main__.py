@@ -90,7 +90,8 @@ def _train(args) -> str:
             raise ValueError(f"--conditional needs class labels, and {dataset.name} has none; train without it.")
         recipe = dataclasses.replace(recipe, num_classes=len(dataset.class_names))
     if stored and recipe.num_classes != stored.num_classes:
-        raise ValueError(f"{args.out} holds a{'' if stored.num_classes else 'n un'}conditional run; resume it "
+        kind = "a conditional" if stored.num_classes else "an unconditional"
+        raise ValueError(f"{args.out} holds {kind} run; resume it "
                          f"{'with' if stored.num_classes else 'without'} --conditional, or use a new run directory.")
     if args.dataset != "folder":  # keep evaluate's held-out fifth unseen; a reader's own folder is used whole
         from gan_utils.evaluate import training_part

@@ -85,6 +85,7 @@ def test_conditional_check_of_real_images_with_their_labels_passes(ref):
         assert 0.6 < row["diversity_ratio"] < 1.5 and row["recall"] > 0.3
 
 
+@pytest.mark.filterwarnings("ignore::gan_utils.metrics.SmallSampleWarning")  # five samples a class, on purpose
 def test_conditional_check_flags_collapsed_classes_and_wrong_labels(ref):
     held_labels = ref.dataset.labels[ref.held_idx]
     prototypes = np.stack([ref.dataset.images[ref.held_idx][held_labels == k][0] for k in range(10)])
