@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from gan_utils.validation import check_int
+
 __all__ = ["normal_latents", "slerp", "interpolate", "interpolation_grid", "truncate", "attribute_vector",
            "apply_attribute"]
 
@@ -21,14 +23,6 @@ _METHODS = ("slerp", "linear")
 
 
 # ----------------------------------------------------------------------------- checks
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
-    return int(value)
 
 
 def _check_real(name: str, value) -> float:
@@ -128,9 +122,9 @@ def normal_latents(n: int, latent_dim: int, seed: int = 0) -> np.ndarray:
 
     Exactly the z that gan_utils.train.sample draws for the same seed, so its images can be traced to their z.
     """
-    n = _check_int("n", n, 1)
-    latent_dim = _check_int("latent_dim", latent_dim, 1)
-    seed = _check_int("seed", seed, 0)
+    n = check_int("n", n, 1)
+    latent_dim = check_int("latent_dim", latent_dim, 1)
+    seed = check_int("seed", seed, 0)
     return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
@@ -156,7 +150,7 @@ def interpolate(z0, z1, steps: int, method: str = "slerp") -> np.ndarray:
     method is "slerp" (the default; see slerp for why) or "linear". Feed the rows to the generator to see a walk.
     """
     z0, z1 = _pair(z0, z1)
-    steps = _check_int("steps", steps, 2)
+    steps = check_int("steps", steps, 2)
     return _path(z0, z1, np.linspace(0.0, 1.0, steps), _check_method(method)).astype(np.float32)
 
 
@@ -171,8 +165,8 @@ def interpolation_grid(corners, rows: int, cols: int, method: str = "slerp") -> 
     if len(corners) != 4:
         raise ValueError(f"corners must hold 4 latent vectors (top-left, top-right, bottom-left, bottom-right); "
                          f"got {len(corners)}. Stack them with np.stack([tl, tr, bl, br]).")
-    rows = _check_int("rows", rows, 2)
-    cols = _check_int("cols", cols, 2)
+    rows = check_int("rows", rows, 2)
+    cols = check_int("cols", cols, 2)
     method = _check_method(method)
     top_left, top_right, bottom_left, bottom_right = corners
     down = np.linspace(0.0, 1.0, rows)

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont, features
 
 from gan_utils.data import check_images
+from gan_utils.validation import check_int
 
 __all__ = ["images_to_mosaic", "image_grid", "plot_2d", "plot_curves", "save_animation", "show_animation"]
 
@@ -27,14 +28,6 @@ _MAX_FPS = 50  # GIF delays are in 1/100 s, and browsers slow delays under 20 ms
 
 
 # ----------------------------------------------------------------------------- checks
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
-    return int(value)
 
 
 def _as_float_array(name: str, values) -> np.ndarray:
@@ -100,7 +93,7 @@ def _axes(ax, figsize) -> tuple[Figure, object]:
 
 
 def _grid_shape(n: int, ncols) -> tuple[int, int]:
-    ncols = math.ceil(math.sqrt(n)) if ncols is None else _check_int("ncols", ncols, 1)
+    ncols = math.ceil(math.sqrt(n)) if ncols is None else check_int("ncols", ncols, 1)
     return math.ceil(n / ncols), ncols
 
 
@@ -110,7 +103,7 @@ def images_to_mosaic(images, ncols: int | None = None, pad: int = 1, *, pad_valu
     Pixel x maps to (x + 1) / 2 (-1 black, 1 white); `pad` pixels of `pad_value` separate tiles and fill unused cells.
     """
     array = _check_images(images)
-    pad = _check_int("pad", pad, 0)
+    pad = check_int("pad", pad, 0)
     if not 0.0 <= float(pad_value) <= 1.0:
         raise ValueError(f"pad_value must be in [0, 1] (0 black, 1 white); got {pad_value}.")
     n, height, width, channels = array.shape
@@ -211,7 +204,7 @@ def plot_2d(
             f"got {type(surface).__name__}."
         )
     extent = _check_extent(extent)
-    resolution = _check_int("resolution", resolution, 2)
+    resolution = check_int("resolution", resolution, 2)
     fig, ax = _axes(ax, figsize)
 
     if surface is not None:
@@ -309,7 +302,7 @@ def plot_curves(
                     "every curve needs one value per x, or leave x out to plot against the index."
                 )
     if smooth is not None:
-        smooth = _check_int("smooth", smooth, 1)
+        smooth = check_int("smooth", smooth, 1)
     if logy:
         for name, array in series.items():
             finite = array[np.isfinite(array)]
@@ -459,8 +452,8 @@ def save_animation(
             f"fps must be a number in (0, {_MAX_FPS}]; got {fps!r}. "
             "Browsers slow faster GIFs down; for a long run keep fewer frames instead."
         )
-    scale = _check_int("scale", scale, 1)
-    max_bytes = _check_int("max_bytes", max_bytes, 1)
+    scale = check_int("scale", scale, 1)
+    max_bytes = check_int("max_bytes", max_bytes, 1)
     frames = _check_frames(frames)
     captions = _check_captions(captions, len(frames))
     if not path.parent.is_dir():

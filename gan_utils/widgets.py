@@ -11,7 +11,6 @@ unconditional generator, returning float32 (n, H, W, C) images in [-1, 1]. A Ker
 from __future__ import annotations
 
 import io
-import numbers
 from collections.abc import Callable, Sequence
 
 import ipywidgets
@@ -21,6 +20,7 @@ from PIL import Image
 
 from gan_utils import latent, plots
 from gan_utils.data import check_images
+from gan_utils.validation import check_int
 
 __all__ = ["LatentExplorer", "static_explorer"]
 
@@ -29,14 +29,6 @@ _MAX_SEED = 2**31 - 1  # the seed boxes' upper bound: BoundedIntText needs one
 
 
 # ----------------------------------------------------------------------------- checks
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
-    return int(value)
 
 
 def _check_generate(generate) -> Callable:
@@ -108,11 +100,11 @@ class LatentExplorer:
         scale: int = 3,
     ):
         self.generate = _check_generate(generate)
-        self.latent_dim = _check_int("latent_dim", latent_dim, 1)
+        self.latent_dim = check_int("latent_dim", latent_dim, 1)
         self.class_names = _check_class_names(class_names)
-        self.num_images = _check_int("num_images", num_images, 1)
-        self.scale = _check_int("scale", scale, 1)
-        seed = _check_int("seed", seed, 0)
+        self.num_images = check_int("num_images", num_images, 1)
+        self.scale = check_int("scale", scale, 1)
+        seed = check_int("seed", seed, 0)
         if seed >= _MAX_SEED:
             raise ValueError(f"seed must be below {_MAX_SEED}; got {seed}.")
 
@@ -189,8 +181,8 @@ def static_explorer(
     """
     generate = _check_generate(generate)
     class_names = _check_class_names(class_names)
-    seed_a = _check_int("seed_a", seed_a, 0)  # here, so an error names which seed; latent checks the rest
-    seed_b = _check_int("seed_b", seed_b, 0)
+    seed_a = check_int("seed_a", seed_a, 0)  # here, so an error names which seed; latent checks the rest
+    seed_b = check_int("seed_b", seed_b, 0)
     z_a = latent.normal_latents(1, latent_dim, seed_a)[0]
     z_b = latent.normal_latents(1, latent_dim, seed_b)[0]
     z = latent.truncate(latent.interpolate(z_a, z_b, steps, method="slerp"), psi)
