@@ -115,13 +115,6 @@ def class_check(ref: Reference, images: np.ndarray) -> dict:
 COLLAPSE_DIVERSITY = 0.5  # a class whose samples spread less than half as much as its real images has collapsed
 
 
-def _mean_pairwise_distance(vectors: np.ndarray) -> float:
-    """The mean Euclidean distance between distinct rows: how spread out a set of feature vectors is."""
-    squared = np.sum(vectors ** 2, axis=1)
-    distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * vectors @ vectors.T, 0))
-    return float(distances.sum() / (len(vectors) * (len(vectors) - 1)))
-
-
 def conditional_check(ref: Reference, images, requested) -> dict:
     """How well class-conditioned samples obey their labels, and how varied each class stays.
 
@@ -147,7 +140,7 @@ def conditional_check(ref: Reference, images, requested) -> dict:
         if mine.sum() < 2:
             raise ValueError(f"class {name!r} has {mine.sum()} samples; draw at least 2 per class.")
         precision, recall = metrics.precision_recall(real, sample_features[mine], k=3)
-        diversity = _mean_pairwise_distance(sample_features[mine]) / _mean_pairwise_distance(real)
+        diversity = metrics.mean_pairwise_distance(sample_features[mine]) / metrics.mean_pairwise_distance(real)
         per_class[name] = {"n": int(mine.sum()), "accuracy": float(np.mean(predicted[mine] == k)),
                            "precision": precision, "recall": recall, "diversity_ratio": diversity,
                            "collapsed": diversity < COLLAPSE_DIVERSITY}

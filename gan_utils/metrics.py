@@ -271,6 +271,13 @@ def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
     return radii
 
 
+def mean_pairwise_distance(features) -> float:
+    """The mean Euclidean distance between distinct rows of `features` (N >= 2): how spread out a set is."""
+    x = _features(features, "features", min_samples=2)
+    total = sum(float(dist.sum()) for _, dist in _distance_chunks(x, x, ROWS_PER_CHUNK))  # the diagonal adds 0
+    return total / (len(x) * (len(x) - 1))
+
+
 def _fraction_inside(queries: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> float:
     """Fraction of query rows within radii[j] of at least one centre j."""
     inside = 0

@@ -302,3 +302,12 @@ def test_bad_inputs_give_clear_errors(call, error, message):
         warnings.simplefilter("ignore", metrics.SmallSampleWarning)
         with pytest.raises(error, match=message):
             call()
+
+
+def test_mean_pairwise_distance_matches_scipy():
+    from scipy.spatial.distance import pdist
+
+    x = np.random.default_rng(0).normal(size=(40, 5))
+    assert metrics.mean_pairwise_distance(x) == pytest.approx(pdist(x).mean(), rel=1e-9)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        metrics.mean_pairwise_distance(x[:1])
