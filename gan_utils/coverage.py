@@ -9,6 +9,7 @@ import dataclasses
 import itertools
 import math
 
+import keras
 import numpy as np
 
 from gan_utils import features
@@ -88,3 +89,24 @@ def coverage(classifier: features.FeatureExtractor, images, *, min_confidence: f
     return CoverageReport(covered=int(np.count_nonzero(counts)), total=COMBINATIONS,
                           confident_fraction=float(np.mean(confident)), counts=counts,
                           per_factor={name: len(np.unique(seen[name])) for name in FACTORS})
+
+
+class CoverageTrace(keras.callbacks.Callback):
+    """Counts the combinations a training GAN covers after every epoch, from one fixed z: GAN training
+    is unstable, and a single count at the end can hide how far it swings."""
+
+    def __init__(self, classifier: features.FeatureExtractor, z, *, min_confidence: float = 0.5):
+        super().__init__()
+        self.classifier, self.z, self.min_confidence = classifier, z, min_confidence
+        self.epochs: list[int] = []
+        self.reports: list[CoverageReport] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = np.asarray(self.model.generate(self.z))
+        self.reports.append(coverage(self.classifier, images, min_confidence=self.min_confidence))
+        self.epochs.append(epoch + 1)
+
+    @property
+    def covered(self) -> list[int]:
+        """The count after each epoch in `epochs`."""
+        return [report.covered for report in self.reports]

@@ -62,3 +62,29 @@ def test_the_combination_classifier_trains_on_shapes_and_reports_its_accuracy():
     assert probabilities.shape == (5, coverage.COMBINATIONS) and 0 <= classifier.accuracy <= 1
     report = coverage.coverage(classifier, shapes.images, min_confidence=1e-9)  # one weak epoch: count every top guess
     assert 1 <= report.covered <= coverage.COMBINATIONS
+
+
+def test_coverage_trace_counts_after_every_epoch_from_the_gan_samples(tmp_path):
+    from fixtures import TINY_RECIPE
+    from gan_utils import train
+
+    shapes = data.make_shapes(64, seed=0)
+    recipe = dataclasses.replace(TINY_RECIPE, batch_size=32)
+    table = np.zeros((16, coverage.COMBINATIONS), np.float32)
+    table[np.arange(16), np.arange(16) % 4] = 1.0  # four combinations, whatever the images
+
+    class Recording(_FixedClassifier):
+        seen: list
+
+        def probabilities(self, images):
+            self.seen.append(np.asarray(images))
+            return self.table
+
+    classifier = Recording(table)
+    classifier.seen = []
+    z = np.random.default_rng(0).normal(size=(16, recipe.latent_dim)).astype("float32")
+    trace = coverage.CoverageTrace(classifier, z)
+    result = train.train_run(tmp_path, shapes, recipe, epochs=2, callbacks=[trace], verbose=False)
+    assert trace.epochs == [1, 2] and trace.covered == [4, 4]
+    assert [images.shape for images in classifier.seen] == [(16, 32, 32, 3)] * 2
+    np.testing.assert_allclose(classifier.seen[-1], np.asarray(result.gan.generate(z)), atol=1e-5)

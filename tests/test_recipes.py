@@ -35,7 +35,7 @@ def test_recipe_survives_a_json_round_trip():
 
 def test_default_recipe_is_best_for_small_datasets_and_unknown_names_are_refused():
     assert recipes.default_recipe("digits").name == recipes.default_recipe("folder").name == "best"
-    assert recipes.default_recipe("mnist").name == "dcgan"
+    assert recipes.default_recipe("mnist").name == recipes.default_recipe("shapes").name == "dcgan"
     with pytest.raises(ValueError, match="Unknown dataset 'imagenet'"):
         recipes.default_recipe("imagenet")
     with pytest.raises(ValueError, match="choose one of classic, dcgan, best"):
