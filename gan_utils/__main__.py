@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--folder", type=pathlib.Path, help="the image directory, with --dataset folder")
     train.add_argument("--conditional", action="store_true",
                        help="condition both networks on the dataset's class labels (then sample --label K)")
+    speed = train.add_argument_group("speed (defaults: the profile's; chapter 8)")
+    speed.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
+                       help="float16 maths with loss scaling")
+    speed.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None, help="XLA-compile the step")
+    speed.add_argument("--batch-scale", type=_integer_at_least(1), help="multiply the recipe's batch size")
+    speed.add_argument("--distribute", choices=("none", "mirrored"),
+                       help="mirrored: copy the models to every visible GPU and split each batch between them")
 
     sample = commands.add_parser("sample", help="draw images from a trained run's generator")
     sample.add_argument("run_dir", type=pathlib.Path)
@@ -82,8 +89,15 @@ def _train(args) -> str:
 
     current = settings.current()
     print(current.banner(), flush=True)
+    chosen = {"mixed_precision": args.mixed_precision, "jit_compile": args.xla, "batch_scale": args.batch_scale,
+              "distribute": args.distribute}
+    profile = dataclasses.replace(current.profile, **{k: v for k, v in chosen.items() if v is not None})
     stored = train.stored_recipe(args.out)
-    recipe = (recipes.get_recipe(args.recipe) if args.recipe else stored or recipes.default_recipe(args.dataset))
+    if args.recipe or not stored:  # a resumed run keeps its stored recipe, batch size included
+        recipe = recipes.scale_batch(recipes.get_recipe(args.recipe) if args.recipe
+                                     else recipes.default_recipe(args.dataset), profile.batch_scale)
+    else:
+        recipe = stored
     dataset = data.load(args.dataset, path=args.folder)
     if args.conditional and not recipe.num_classes:
         if dataset.labels is None:
@@ -103,8 +117,10 @@ def _train(args) -> str:
     conditional = f", conditional on {recipe.num_classes} classes" if recipe.num_classes else ""
     print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r}{conditional} on {dataset.name} "
           f"({len(dataset)} images), {total}", flush=True)
+    print(f"speed: mixed precision {'on' if profile.mixed_precision else 'off'}, XLA {profile.jit_compile}, "
+          f"batch {recipe.batch_size}, distribution {profile.distribute}", flush=True)
     result = train.train_run(args.out, dataset, recipe, epochs=epochs, seed=args.seed, minutes=args.minutes,
-                             jit_compile=current.profile.jit_compile)
+                             **train.speed_options(profile))
     return (f"stopped by {result.stopped_by} after {result.epochs_done} epochs; "
             f"generator in {args.out / 'generator.keras'}")
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from gan_utils import distribute
+
 BRIGHTNESS = 0.5  # brightness adds U(-0.5, 0.5), as the authors' rand_brightness does on [-1, 1] images
 SATURATION = (0.0, 2.0)  # colour images: mix with the per-pixel grey value by a factor U(0, 2)
 CONTRAST = (0.5, 1.5)  # mix with the per-image mean by a factor U(0.5, 1.5)
@@ -27,14 +29,16 @@ BACKGROUND = -1.0  # what translation shifts in: black in [-1, 1]
 
 def _uniform(images, seed_generator, low, high):
     """One factor per image, shaped (N, 1, 1, 1) to broadcast over H, W, C."""
-    shape = (tf.shape(images)[0], 1, 1, 1)
-    return keras.random.uniform(shape, low, high, dtype=images.dtype, seed=seed_generator)
+    return distribute.per_replica(lambda shape: keras.random.uniform(shape, low, high, dtype=images.dtype,
+                                                                     seed=seed_generator),
+                                  (tf.shape(images)[0], 1, 1, 1))
 
 
 def _randint(images, seed_generator, low, high):
     """One integer per image in [low, high] (both ends included), shaped (N,)."""
-    shape = (tf.shape(images)[0],)
-    return keras.random.randint(shape, low, high + 1, dtype="int32", seed=seed_generator)
+    return distribute.per_replica(lambda shape: keras.random.randint(shape, low, high + 1, dtype="int32",
+                                                                     seed=seed_generator),
+                                  (tf.shape(images)[0],))
 
 
 def colour(images, seed_generator):

@@ -68,9 +68,10 @@ def _state(gan) -> dict[str, list]:
 
 
 def build_optimizers(gan) -> None:
-    """Create both optimisers' slots now, so a restore has variables to fill."""
-    gan.g_opt.build(gan.generator.trainable_variables)
-    gan.d_opt.build(gan.discriminator.trainable_variables)
+    """Create both optimisers' slots now (once), so a restore has variables to fill."""
+    for optimizer, network in ((gan.g_opt, gan.generator), (gan.d_opt, gan.discriminator)):
+        if not optimizer.built:
+            optimizer.build(network.trainable_variables)
 
 
 def save_checkpoint(path, gan, epoch: int) -> None:

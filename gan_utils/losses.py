@@ -8,6 +8,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from gan_utils import distribute
+
 
 def value_function(real_logits, fake_logits):
     """V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))], the quantity D maximises and G minimises."""
@@ -46,7 +48,8 @@ def _interpolation_weights(batch_size, rank: int, seed_generator):
     if not isinstance(seed_generator, keras.random.SeedGenerator):
         raise TypeError(f"seed_generator must be a keras.random.SeedGenerator created once (e.g. in __init__); "
                         f"got {type(seed_generator).__name__}. An int seed would repeat the same draw every step.")
-    return keras.random.uniform((batch_size,) + (1,) * (rank - 1), dtype="float32", seed=seed_generator)
+    return distribute.per_replica(lambda shape: keras.random.uniform(shape, dtype="float32", seed=seed_generator),
+                                  (batch_size,) + (1,) * (rank - 1))
 
 
 def _input_gradients(network, images):

@@ -5,6 +5,7 @@ Generators map latent noise z to samples; discriminators return one logit per sa
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 from collections.abc import Sequence
 
@@ -20,6 +21,18 @@ UPSAMPLES = ("transpose", "resize")
 LEAKY_SLOPE = 0.2  # the DCGAN paper's slope for LeakyReLU
 MAX_DISCRIMINATOR_BLOCKS = 5  # 32 -> 1 pixel after five stride-2 convolutions
 MINIBATCH_STD_EPSILON = 1e-8  # inside the sqrt: keeps the gradient finite when a feature is constant over the batch
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Layers made inside use the Keras dtype policy `name` ("float32", "mixed_float16", ...); the previous
+    global policy comes back afterwards, so the policy belongs to these models only."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def _check_positive(**sizes: int) -> None:
@@ -143,6 +156,7 @@ def dcgan_generator(
     activation: str = "relu",
     upsample: str = "transpose",
     num_classes: int = 0,
+    sync_batch_norm: bool = False,
     name: str = "generator",
 ) -> keras.Model:
     """A DCGAN generator from z of shape (latent_dim,) to images (32, 32, channels), float32 in [-1, 1].
@@ -155,7 +169,8 @@ def dcgan_generator(
     s = 32 / 2**(number of stride-2 blocks + 1). upsample="transpose" uses Conv2DTranspose;
     "resize" uses nearest-neighbour UpSampling2D then Conv2D (no checkerboard artefacts).
     With norm="batch" each hidden layer is followed by BatchNormalization, and the layer before it
-    has no bias (the normalisation would cancel it). The final tanh runs in float32.
+    has no bias (the normalisation would cancel it); sync_batch_norm computes its statistics over the
+    global batch under a distribution strategy (chapter 8). The final tanh runs in float32.
     """
     _check_positive(latent_dim=latent_dim, dense_filters=dense_filters, kernel_size=kernel_size)
     channels = _check_channels(channels)
@@ -173,13 +188,14 @@ def dcgan_generator(
     _check_choice("norm", norm, GENERATOR_NORMS)
     _check_choice("activation", activation, ACTIVATIONS)
     _check_choice("upsample", upsample, UPSAMPLES)
+    _check_flag(sync_batch_norm=sync_batch_norm)
     _check_name(name)
     start = _start_size(strides)
     batch_norm = norm == "batch"
 
     def finish(x, prefix):
         if batch_norm:
-            x = keras.layers.BatchNormalization(name=f"{prefix}_norm")(x)
+            x = keras.layers.BatchNormalization(synchronized=sync_batch_norm, name=f"{prefix}_norm")(x)
         return _activation_layer(activation, f"{prefix}_act")(x)
 
     def up(x, n_filters, stride, prefix, use_bias):
@@ -225,6 +241,7 @@ def dcgan_discriminator(
     spectral_norm: bool = False,
     minibatch_std: bool = False,
     num_classes: int = 0,
+    sync_batch_norm: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
     """A DCGAN discriminator from images (32, 32, channels) in [-1, 1] to one float32 logit per image, shape (N, 1).
@@ -250,6 +267,7 @@ def dcgan_discriminator(
     [image, label] and logit = Dense(h) + <embed(label), h>, with h the flattened features. The label
     enters as an inner product, the form the optimal discriminator's log density ratio takes, which
     conditions more strongly than concatenating the label to the image or the features.
+    sync_batch_norm (norm="batch" only) computes batch statistics over the global batch when distributed.
     """
     channels = _check_channels(channels)
     filters = _int_tuple("filters", filters)
@@ -265,7 +283,7 @@ def dcgan_discriminator(
         raise TypeError(f"dropout must be a number in [0, 1); got {dropout!r}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1) (the fraction of activations dropped); got {dropout!r}.")
-    _check_flag(spectral_norm=spectral_norm, minibatch_std=minibatch_std)
+    _check_flag(spectral_norm=spectral_norm, minibatch_std=minibatch_std, sync_batch_norm=sync_batch_norm)
     _check_num_classes(num_classes)
     if spectral_norm and norm == "batch":
         raise ValueError(
@@ -290,7 +308,7 @@ def dcgan_discriminator(
                                    name=f"{prefix}_conv" if spectral_norm else prefix)
         x = linear(conv, prefix)(x)
         if normalised and norm == "batch":
-            x = keras.layers.BatchNormalization(name=f"{prefix}_norm")(x)
+            x = keras.layers.BatchNormalization(synchronized=sync_batch_norm, name=f"{prefix}_norm")(x)
         elif normalised:
             x = keras.layers.GroupNormalization(groups=1, name=f"{prefix}_norm")(x)
         x = _activation_layer(activation, f"{prefix}_act")(x)

@@ -11,7 +11,10 @@ from collections.abc import Callable
 import keras
 
 from gan_utils import augment as augmentation
-from gan_utils import losses, models
+from gan_utils import distribute, losses, models
+
+
+MIXED_POLICY = "mixed_float16"  # GPUs; a TPU would use "mixed_bfloat16", which needs no loss scaling
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,16 +64,23 @@ class Recipe:
             raise ValueError(f"recipe {self.name!r}: ema_decay must be in [0, 1), 0 for no EMA generator "
                              f"(0.999 is typical); got {self.ema_decay!r}.")
 
-    def build_models(self, channels: int) -> tuple[keras.Model, keras.Model]:
-        """A fresh (generator, discriminator) pair for images with `channels` channels."""
-        generator = models.dcgan_generator(self.latent_dim, channels, num_classes=self.num_classes, **self.generator)
-        discriminator = models.dcgan_discriminator(channels, num_classes=self.num_classes, **self.discriminator)
+    def build_models(self, channels: int, *, mixed_precision: bool = False) -> tuple[keras.Model, keras.Model]:
+        """A fresh (generator, discriminator) pair for images with `channels` channels; mixed_precision
+        builds them with the mixed_float16 policy (float16 maths, float32 weights and outputs)."""
+        common = {"num_classes": self.num_classes,  # batch statistics over the global batch when distributed
+                  "sync_batch_norm": distribute.num_replicas() > 1}
+        with models.dtype_policy(MIXED_POLICY if mixed_precision else "float32"):
+            generator = models.dcgan_generator(self.latent_dim, channels, **common, **self.generator)
+            discriminator = models.dcgan_discriminator(channels, **common, **self.discriminator)
         return generator, discriminator
 
-    def build_optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
-        """Two Adam optimisers (g_opt, d_opt): each network keeps its own moment estimates."""
+    def build_optimizers(self, *, mixed_precision: bool = False) -> tuple[keras.optimizers.Optimizer, ...]:
+        """Two Adam optimisers (g_opt, d_opt): each network keeps its own moment estimates. With
+        mixed_precision each is wrapped in its own LossScaleOptimizer, so float16 gradients do not underflow."""
         g_opt = keras.optimizers.Adam(self.g_learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
         d_opt = keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+        if mixed_precision:
+            return keras.optimizers.LossScaleOptimizer(g_opt), keras.optimizers.LossScaleOptimizer(d_opt)
         return g_opt, d_opt
 
     def to_json(self) -> str:
@@ -209,6 +219,14 @@ def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
     return RECIPES[name]
+
+
+def scale_batch(recipe: Recipe, factor: int) -> Recipe:
+    """`recipe` with its batch size multiplied by `factor` (the gpu profile's batch_scale), learning rates
+    unchanged: Adam's step size does not grow with the batch, and GAN training is sensitive to the rates."""
+    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+        raise ValueError(f"factor must be a positive integer (1 keeps the recipe's batch); got {factor!r}.")
+    return recipe if factor == 1 else dataclasses.replace(recipe, batch_size=recipe.batch_size * factor)
 
 
 def default_recipe(dataset: str) -> Recipe:

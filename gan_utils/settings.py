@@ -43,8 +43,12 @@ class Profile:
     coverage_images: int  # chapter 7: shapes drawn to train the coverage GANs and the combination classifier
     coverage_epochs: int  # chapter 7: epochs of each GAN whose mode coverage is counted on shapes
     coverage_samples: int  # chapter 7: generated images classified to count the covered combinations
-    mixed_precision: bool
-    jit_compile: bool | str  # passed to Keras explicitly; "auto" means XLA when a GPU exists
+    folder_epochs: int  # chapter 8: epochs of the run on a folder of image files
+    # Chapter 8's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
+    mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
+    jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
+    batch_scale: int  # multiplies every recipe's batch size (recipes.scale_batch): larger batches fill a GPU
+    distribute: str  # "none" or "mirrored" (every visible GPU): see gan_utils.distribute
 
 
 PROFILES: dict[str, Profile] = {
@@ -73,8 +77,11 @@ PROFILES: dict[str, Profile] = {
         coverage_images=512,
         coverage_epochs=1,
         coverage_samples=256,
+        folder_epochs=1,
         mixed_precision=False,
         jit_compile=False,
+        batch_scale=1,
+        distribute="none",
     ),
     "cpu": Profile(
         name="cpu",
@@ -101,8 +108,11 @@ PROFILES: dict[str, Profile] = {
         coverage_images=4000,
         coverage_epochs=10,
         coverage_samples=3000,
+        folder_epochs=20,
         mixed_precision=False,
         jit_compile=False,
+        batch_scale=1,
+        distribute="none",
     ),
     "gpu": Profile(
         name="gpu",
@@ -129,8 +139,11 @@ PROFILES: dict[str, Profile] = {
         coverage_images=20000,
         coverage_epochs=30,
         coverage_samples=20000,
+        folder_epochs=60,
         mixed_precision=True,
         jit_compile="auto",
+        batch_scale=4,
+        distribute="mirrored",
     ),
 }
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from gan_utils import augment as augmentation
 from gan_utils import callbacks as gan_callbacks
-from gan_utils import checkpoints, losses, settings
+from gan_utils import checkpoints, distribute, losses, settings
 from gan_utils.data import ImageDataset, make_pipeline
 from gan_utils.ema import EMAGenerator
 from gan_utils.recipes import Recipe
@@ -30,7 +30,9 @@ def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, ge
     d_real and d_fake are the batch means of sigmoid(D(x)) and sigmoid(D(G(z))), measured before the
     discriminator step: probabilities for the minimax losses, a squashed score for the others.
     With `labels` (class-conditional networks), both networks also get the real batch's labels, so the
-    fakes are drawn for the same classes as the real images.
+    fakes are drawn for the same classes as the real images. Under a tf.distribute strategy or with
+    loss-scaling optimisers (mixed precision), the losses are rescaled before differentiating (chapter 8);
+    the returned metrics are always the plain losses.
     """
     seen_real = augment_real or tf.identity
     seen_fake = augment_fake or tf.identity
@@ -44,15 +46,23 @@ def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, ge
         d_loss = discriminator_loss(real_logits, fake_logits)
         if penalty is not None:
             d_loss += penalty(D, real, fake)
-    d_grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_scaled = _loss_for_gradients(d_loss, d_opt)
+    d_grads = tape.gradient(d_scaled, discriminator.trainable_variables)
     d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
     # 2. Generator: fresh noise, and only the generator's weights move.
     with tf.GradientTape() as tape:
         g_loss = generator_loss(D(seen_fake(G(z_g, training=True)), training=True))
-    g_grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_scaled = _loss_for_gradients(g_loss, g_opt)
+    g_grads = tape.gradient(g_scaled, generator.trainable_variables)
     g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
     return {"d_loss": d_loss, "g_loss": g_loss,
             "d_real": tf.reduce_mean(tf.sigmoid(real_logits)), "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+
+
+def _loss_for_gradients(loss, optimizer):
+    """The loss to differentiate: its share of the global batch under a distribution strategy (replicas'
+    gradients are summed), times the loss scale under mixed precision (the optimiser divides it out)."""
+    return optimizer.scale_loss(distribute.global_mean(loss))
 
 
 def _check_optimizers(g_opt, d_opt) -> None:
@@ -108,12 +118,14 @@ class GAN(keras.Model):
         self.trick_seeds = keras.random.SeedGenerator(seed + 1) if needs_seeds else None
         self.ema = EMAGenerator(generator, ema_decay) if ema_decay else None
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS}
+        self.built = True  # both networks are built; Keras must not trace call() on a batch of images
 
     def compile(self, g_opt, d_opt, **kwargs):
         """Attach one optimiser per network; other keyword arguments (jit_compile, ...) go to Keras."""
         _check_optimizers(g_opt, d_opt)
         super().compile(**kwargs)
         self.g_opt, self.d_opt = g_opt, d_opt
+        checkpoints.build_optimizers(self)  # now, in the strategy's scope, not lazily inside a replica
 
     @property
     def metrics(self):
@@ -135,6 +147,11 @@ class GAN(keras.Model):
             labels = np.arange(len(z)) % self.num_classes
         return self.sampler([z, np.asarray(labels, "int32").reshape(-1, 1)], training=training)
 
+    def _noise(self, batch_size):
+        """z for this replica's images: replicas draw different noise, together what one device would."""
+        return distribute.per_replica(lambda shape: keras.random.normal(shape, seed=self.seed_generator),
+                                      (batch_size, self.latent_dim))
+
     def _augment(self, images):
         return augmentation.diff_augment(images, self.trick_seeds, self.augment_policy)
 
@@ -154,8 +171,7 @@ class GAN(keras.Model):
                              "build the pipeline with the dataset's labels.")
         labels = tf.reshape(tf.cast(labels, tf.int32), (-1, 1)) if self.num_classes else None
         batch_size = tf.shape(real_images)[0]
-        z_d = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-        z_g = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        z_d, z_g = self._noise(batch_size), self._noise(batch_size)
         augment = self._augment if self.augment_policy else None
         results = gan_update(self.generator, self.discriminator, self.g_opt, self.d_opt, real_images, z_d, z_g,
                              self.generator_loss, discriminator_loss=self.discriminator_loss,
@@ -169,15 +185,28 @@ class GAN(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
-def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, augment_fakes: bool = True) -> GAN:
-    """A compiled GAN for `recipe`, with weights initialised reproducibly from `seed`."""
+def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, augment_fakes: bool = True,
+              mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None) -> GAN:
+    """A compiled GAN for `recipe`, with weights initialised reproducibly from `seed`.
+
+    mixed_precision builds both networks with the mixed_float16 policy and wraps both optimisers in
+    LossScaleOptimizer; `strategy` (from distribute.make_strategy) places everything on its devices.
+    """
     settings.seed_everything(seed)
-    generator, discriminator = recipe.build_models(channels)
-    gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss, d_loss=recipe.d_loss,
-              gradient_penalty=recipe.gradient_penalty, r1_gamma=recipe.r1_gamma, augment=recipe.augment,
-              augment_fakes=augment_fakes, ema_decay=recipe.ema_decay, num_classes=recipe.num_classes, seed=seed)
-    gan.compile(*recipe.build_optimizers(), jit_compile=jit_compile)
+    with (strategy or tf.distribute.get_strategy()).scope():
+        generator, discriminator = recipe.build_models(channels, mixed_precision=mixed_precision)
+        gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss,
+                  d_loss=recipe.d_loss, gradient_penalty=recipe.gradient_penalty, r1_gamma=recipe.r1_gamma,
+                  augment=recipe.augment, augment_fakes=augment_fakes, ema_decay=recipe.ema_decay,
+                  num_classes=recipe.num_classes, seed=seed)
+        gan.compile(*recipe.build_optimizers(mixed_precision=mixed_precision), jit_compile=jit_compile)
     return gan
+
+
+def speed_options(profile: settings.Profile) -> dict:
+    """train_run's speed settings from a profile: XLA, mixed precision and the distribution strategy."""
+    return {"jit_compile": profile.jit_compile, "mixed_precision": profile.mixed_precision,
+            "strategy": distribute.make_strategy(profile.distribute)}
 
 
 @dataclasses.dataclass
@@ -216,11 +245,14 @@ def stored_recipe(run_dir) -> Recipe | None:
 
 
 def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, seed: int = 0,
-              minutes: float | None = None, jit_compile=False, callbacks=(), verbose: bool = True) -> RunResult:
+              minutes: float | None = None, jit_compile=False, mixed_precision: bool = False,
+              strategy: tf.distribute.Strategy | None = None, callbacks=(), verbose: bool = True) -> RunResult:
     """Train `recipe` on `dataset` into run_dir for `epochs` epochs in total, resuming from its checkpoint.
 
     `minutes` limits this invocation's training time (whole epochs only). Every finished epoch is
-    checkpointed atomically, so an interrupted run loses at most the epoch in progress.
+    checkpointed atomically, so an interrupted run loses at most the epoch in progress. jit_compile,
+    mixed_precision and strategy are chapter 8's speed settings (see build_gan); recipe.batch_size is
+    the global batch, split between a strategy's replicas.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer (the run's total); got {epochs!r}.")
@@ -232,8 +264,11 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
         raise ValueError(f"recipe {recipe.name!r} is conditional on {recipe.num_classes} classes, but {dataset.name} "
                          f"has {have}; train it unconditionally or on a labelled dataset with that many classes.")
     run_dir = pathlib.Path(run_dir)
-    _prepare_run_dir(run_dir, recipe, {"dataset": dataset.name, "channels": dataset.channels, "seed": seed})
-    gan = build_gan(recipe, dataset.channels, seed, jit_compile)
+    run_info = {"dataset": dataset.name, "channels": dataset.channels, "seed": seed}
+    if mixed_precision:  # its optimisers hold a loss scale: resume it with mixed precision again
+        run_info["mixed_precision"] = True
+    _prepare_run_dir(run_dir, recipe, run_info)
+    gan = build_gan(recipe, dataset.channels, seed, jit_compile, mixed_precision=mixed_precision, strategy=strategy)
     checkpoint_path = run_dir / checkpoints.CHECKPOINT
     first_epoch = checkpoints.restore_checkpoint(checkpoint_path, gan) if checkpoint_path.exists() else 0
     history_path = run_dir / checkpoints.HISTORY
