@@ -463,12 +463,20 @@ def load_folder(path, channels: int = 3) -> ImageDataset:
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a directory; pass the folder that holds your images.")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FOLDER_EXTENSIONS)
+    entries = sorted(folder.iterdir())
+    files = [p for p in entries if p.is_file() and p.suffix.lower() in FOLDER_EXTENSIONS]
     if not files:
-        raise ValueError(
-            f"No images ({', '.join(FOLDER_EXTENSIONS)}) found in {folder}; subfolders are not searched, "
-            "so put the image files directly in it."
-        )
+        others = [p.name for p in entries if p.is_file() and not p.name.startswith(".")]
+        subfolders = [p.name for p in entries if p.is_dir()]
+        if others:
+            found = (f"it holds only other files ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); "
+                     "convert your images to one of those formats and put them directly in it")
+        elif subfolders:
+            found = (f"subfolders ({', '.join(subfolders[:3])}{', ...' if len(subfolders) > 3 else ''}) are not "
+                     "searched, so put the image files directly in it")
+        else:
+            found = "it is empty; put your image files directly in it"
+        raise ValueError(f"No images ({', '.join(FOLDER_EXTENSIONS)}) found in {folder}: {found}.")
     pixels = []
     for file in files:
         try:

@@ -43,7 +43,8 @@ class Profile:
     coverage_images: int  # chapter 7: shapes drawn to train the coverage GANs and the combination classifier
     coverage_epochs: int  # chapter 7: epochs of each GAN whose mode coverage is counted on shapes
     coverage_samples: int  # chapter 7: generated images classified to count the covered combinations
-    folder_epochs: int  # chapter 8: epochs of the run on a folder of image files
+    folder_images: int  # chapter 8: image files written to the stand-in for a reader's own folder
+    folder_epochs: int  # chapter 8: epochs of the run on that folder
     # Chapter 8's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
     mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
@@ -77,6 +78,7 @@ PROFILES: dict[str, Profile] = {
         coverage_images=512,
         coverage_epochs=1,
         coverage_samples=256,
+        folder_images=128,
         folder_epochs=1,
         mixed_precision=False,
         jit_compile=False,
@@ -108,7 +110,8 @@ PROFILES: dict[str, Profile] = {
         coverage_images=4000,
         coverage_epochs=10,
         coverage_samples=3000,
-        folder_epochs=20,
+        folder_images=1000,
+        folder_epochs=40,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -139,6 +142,7 @@ PROFILES: dict[str, Profile] = {
         coverage_images=20000,
         coverage_epochs=30,
         coverage_samples=20000,
+        folder_images=1797,
         folder_epochs=60,
         mixed_precision=True,
         jit_compile="auto",

@@ -12,9 +12,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 # What each benchmark's report must show; a new benchmark must at least print a number.
 FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
-           "throughput.py": ["median", "trainer overhead", "peak MB", "machine:"],
+           "throughput.py": ["median", "trainer overhead", "speed against", "peak MB", "machine:", "load average"],
            "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "does not degrade",
                                   "ends near the floor", "beats dcgan", "does not memorise", "peak MB", "machine:"]}
+# throughput.py's rows (regular expressions): each is printed with its figures, or with why it was skipped
+THROUGHPUT_ROWS = ["classic, trainer", "classic, plain tf.function", "dcgan, eager", r"dcgan, tf\.function",
+                   "dcgan, XLA", "dcgan, mixed precision", r"dcgan, mirrored over \d+ (logical CPUs|GPUs)",
+                   r"dcgan, mirrored over (\d+ )?GPUs", r"dcgan, XLA \+ mixed precision", r"pipeline alone \(.*\)"]
+MEASURED = r"\d+\s+\d+\s+\d+\s+\d+\s+\d+\.\d\d"  # batch, median, min, max, ms/step
+SKIPPED = r"-\s+skipped: \S.*"
 
 
 def test_there_are_benchmarks():
@@ -29,6 +35,21 @@ def test_benchmark_smoke_mode_runs_and_reports_its_figures(script):
     assert re.search(r"\d", run.stdout), f"{script.name} --smoke printed no figures:\n{run.stdout}"
     for figure in FIGURES.get(script.name, []):
         assert figure in run.stdout, f"{script.name} --smoke did not report {figure!r}:\n{run.stdout}"
+    if script.name == "throughput.py":
+        _check_throughput_rows(run.stdout)
+
+
+def _check_throughput_rows(stdout):
+    """Every row is measured or skipped with a reason, and the rows that a CPU distorts say so."""
+    for row in THROUGHPUT_ROWS:
+        assert re.search(rf"^{row}\s\s+({MEASURED}|{SKIPPED})$", stdout, re.M), f"no row {row!r}:\n{stdout}"
+    if re.search(r"^machine: .*, 0 GPUs,", stdout, re.M):
+        assert "dcgan, mirrored over GPUs" in stdout and "skipped: needs 2+ GPUs; this machine has 0" in stdout
+        assert re.search(r"^dcgan, XLA \+ mixed precision\s+- +skipped: needs a GPU", stdout, re.M), stdout
+        assert re.search(r"^- dcgan, mixed precision: CPUs lack fast float16", stdout, re.M), stdout
+    if re.search(rf"^dcgan, mirrored over \d+ logical CPUs\s+{MEASURED}$", stdout, re.M):
+        assert re.search(r"^- dcgan, mirrored over \d+ logical CPUs: CPU:0 and CPU:1 are .* share the same .* "
+                         r"not a speed-up", stdout, re.M), stdout
 
 
 def _time_to_quality():

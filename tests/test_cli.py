@@ -58,6 +58,53 @@ def test_minutes_alone_trains_until_the_time_is_up(tmp_path):
     assert "for 0.05 minutes" in done.stdout and "stopped by minutes after" in done.stdout
 
 
+def write_images(folder, n=64):
+    """n small PNGs of different sizes and shapes: a coloured block on a background, as a reader's photos stand-in."""
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        height, width = rng.integers(24, 80, size=2)
+        pixels = np.full((height, width, 3), rng.integers(0, 256, size=3), np.uint8)
+        pixels[height // 4:3 * height // 4, width // 4:3 * width // 4] = rng.integers(0, 256, size=3)
+        Image.fromarray(pixels).save(folder / f"image_{i:02d}.png")
+
+
+def test_train_on_a_folder_of_images_then_sample(tmp_path):
+    write_images(tmp_path / "photos")
+    (tmp_path / "photos" / "notes.txt").write_text("not an image: skipped")
+    trained = run_cli("train", "--dataset", "folder", "--folder", "photos", "--out", "run", "--epochs", "1",
+                      cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "starting run: recipe 'best' on folder (64 images), 1 epochs in total" in trained.stdout  # used whole
+    assert (tmp_path / "run" / "generator.keras").is_file()
+    sampled = run_cli("sample", "run", "--num", "5", "--out", "samples.npz", cwd=tmp_path)
+    assert sampled.returncode == 0, sampled.stderr
+    with np.load(tmp_path / "samples.npz") as stored:
+        images = stored["images"]
+    assert images.shape == (5, 32, 32, 3) and images.dtype == np.float32  # RGB, at the book's resolution
+    assert np.isfinite(images).all() and -1 <= images.min() and images.max() <= 1
+
+
+@pytest.mark.parametrize("contents, message", [
+    ({}, "it is empty; put your image files directly in it."),
+    ({"notes.txt": "text", "photo.webp": "webp"}, "it holds only other files (notes.txt, photo.webp); convert your "
+                                                  "images to one of those formats"),
+], ids=["empty", "no images"])
+def test_a_folder_without_images_is_refused_in_one_line(tmp_path, contents, message):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, text in contents.items():
+        (folder / name).write_text(text)
+    result = run_cli("train", "--dataset", "folder", "--folder", "photos", "--out", "run", cwd=tmp_path)
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if ": error:" in line]
+    assert len(error_lines) == 1, result.stderr
+    assert f"No images (.jpg, .jpeg, .png) found in photos: {message}" in error_lines[0]
+    assert "Traceback" not in result.stderr and not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "--dataset", "imagenet", "--out", "r"], "invalid choice: 'imagenet'"),
     (["train", "--dataset", "digits", "--out", "r", "--epochs", "-3"], "expected an integer >= 1, got '-3'"),

@@ -406,12 +406,23 @@ def test_folder_centre_crops_non_square_images(tmp_path, wide):
 def test_folder_errors_say_what_is_wrong(tmp_path):
     with pytest.raises(ValueError, match="not a directory"):
         data.load_folder(tmp_path / "missing")
-    with pytest.raises(ValueError, match=r"No images \(\.jpg, \.jpeg, \.png\) found"):
-        data.load_folder(tmp_path)
-    save(tmp_path / "good.png", np.zeros((32, 32, 3)))
-    (tmp_path / "broken.png").write_text("this is not a PNG")
+    empty, nested, others, broken = (tmp_path / name for name in ("empty", "nested", "others", "broken"))
+    for folder in (empty, nested / "cats", others, broken):
+        folder.mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"No images \(\.jpg, \.jpeg, \.png\) found in .*empty: it is empty; put"):
+        data.load_folder(empty)
+    save(nested / "cats" / "tom.png", np.zeros((8, 8, 3)))
+    with pytest.raises(ValueError, match=r"nested: subfolders \(cats\) are not searched, so put the image files"):
+        data.load_folder(nested)
+    for name in ("notes.txt", "a.gif", "b.webp", "c.bmp"):
+        (others / name).write_bytes(b"not one of the accepted formats")
+    with pytest.raises(ValueError, match=r"others: it holds only other files \(a\.gif, b\.webp, c\.bmp, \.\.\.\); "
+                                         "convert your images to one of those formats"):
+        data.load_folder(others)
+    save(broken / "good.png", np.zeros((32, 32, 3)))
+    (broken / "broken.png").write_text("this is not a PNG")
     with pytest.raises(ValueError, match="Could not read broken.png"):
-        data.load_folder(tmp_path)
+        data.load_folder(broken)
 
 
 # ---------------------------------------------------------------- load()

@@ -1,10 +1,11 @@
 """Named recipes: what they build, their JSON round trip, and the default choice."""
 import dataclasses
 
+import numpy as np
 import pytest
 
 from fixtures import TINY_RECIPE
-from gan_utils import models, recipes
+from gan_utils import models, recipes, train
 
 
 def test_classic_recipe_is_the_tf_dcgan_tutorial_at_32x32():
@@ -36,10 +37,62 @@ def test_recipe_survives_a_json_round_trip():
 def test_default_recipe_is_best_for_small_datasets_and_unknown_names_are_refused():
     assert recipes.default_recipe("digits").name == recipes.default_recipe("folder").name == "best"
     assert recipes.default_recipe("mnist").name == recipes.default_recipe("shapes").name == "dcgan"
+    assert recipes.default_recipe("cifar10") is recipes.get_recipe("cifar10")
+    assert recipes.default_recipe("fashion_mnist") is recipes.get_recipe("fashion_mnist")
     with pytest.raises(ValueError, match="Unknown dataset 'imagenet'"):
         recipes.default_recipe("imagenet")
     with pytest.raises(ValueError, match="choose one of classic, dcgan, best"):
         recipes.get_recipe("stylegan")
+
+
+GPU_DATASET_RECIPES = [("cifar10", 3), ("fashion_mnist", 1)]  # (recipe, the channels of its dataset)
+
+
+@pytest.mark.parametrize("name, channels", GPU_DATASET_RECIPES)
+def test_dataset_recipes_build_models_for_their_images(name, channels):
+    recipe = recipes.get_recipe(name)
+    generator, discriminator = recipe.build_models(channels)
+    assert generator.input_shape == (None, recipe.latent_dim)
+    assert generator.output_shape == discriminator.input_shape == (None, 32, 32, channels)
+    assert discriminator.output_shape == (None, 1)
+    images = generator(np.zeros((2, recipe.latent_dim), "float32"))
+    assert images.shape == (2, 32, 32, channels) and float(np.abs(images).max()) <= 1
+    assert discriminator(images).shape == (2, 1)
+
+
+def test_cifar10_recipe_is_a_wider_spectrally_normalised_hinge_gan():
+    dcgan, cifar10 = recipes.get_recipe("dcgan"), recipes.get_recipe("cifar10")
+    assert cifar10.latent_dim == 128 and cifar10.g_loss == cifar10.d_loss == "hinge"
+    assert recipes.TECHNIQUES["spectral norm"].used_by(cifar10) and cifar10.discriminator["norm"] == "none"
+    assert recipes.TECHNIQUES["EMA generator"].used_by(cifar10)
+    wide, plain = cifar10.build_models(3), dcgan.build_models(3)
+    for wide_model, plain_model in zip(wide, plain):  # generator, then discriminator
+        assert wide_model.count_params() > 2 * plain_model.count_params(), wide_model.name
+
+
+def test_fashion_mnist_recipe_is_best_without_augmentation():
+    best, fashion = recipes.get_recipe("best"), recipes.get_recipe("fashion_mnist")
+    assert _changed_fields(best, fashion) == {"augment"} and fashion.augment == ()
+
+
+@pytest.mark.parametrize("name, channels", GPU_DATASET_RECIPES)
+@pytest.mark.parametrize("mixed_precision", [False, True], ids=["float32", "mixed"])
+def test_dataset_recipes_train_one_step_with_finite_losses(name, channels, mixed_precision):
+    recipe = dataclasses.replace(recipes.get_recipe(name), batch_size=8)  # small, for speed on a CPU
+    gan = train.build_gan(recipe, channels, seed=0, mixed_precision=mixed_precision)
+    before = [np.array(v) for v in gan.generator.trainable_variables]
+    real_images = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, channels)).astype("float32")
+    history = gan.fit(real_images, batch_size=8, epochs=1, verbose=0).history
+    assert all(np.isfinite(history[metric][-1]) for metric in train.METRICS), history
+    after = gan.generator.trainable_variables
+    assert any(not np.allclose(b, np.array(a)) for b, a in zip(before, after))  # the generator did take a step
+
+
+@pytest.mark.parametrize("name", [name for name, _ in GPU_DATASET_RECIPES])
+def test_dataset_recipes_survive_a_json_round_trip(name):
+    recipe = recipes.get_recipe(name)
+    restored = recipes.Recipe.from_json(recipe.to_json())
+    assert restored == recipe and isinstance(restored.discriminator["filters"], tuple)
 
 
 def _changed_fields(a, b):
