@@ -74,6 +74,8 @@ def test_mixed_precision_training_keeps_losses_finite_and_resumes_only_as_mixed(
     assert np.isfinite(float(result.gan.d_opt.dynamic_scale))
     more = train.train_run(tmp_path, dataset, recipe, epochs=3, mixed_precision=True, verbose=False)
     assert more.epochs_done == 3
+    images = train.sample(train.load_generator(tmp_path), 4, seed=0)  # the saved float16 generator loads
+    assert images.dtype == np.float32 and np.isfinite(images).all() and np.abs(images).max() <= 1
     with pytest.raises(ValueError, match="mixed_precision"):
         train.train_run(tmp_path, dataset, recipe, epochs=4, verbose=False)
 
