@@ -1,10 +1,14 @@
 """Checks the built book in _build/html after `jupyter-book build .`.
 
 Every _toc.yml entry has a page; every notebook chapter shows at least one figure;
-every relative <img src> exists; no page shows a traceback or an error on stderr.
+every relative <img src> exists; no page shows a traceback or an error on stderr;
+every script, stylesheet and icon a page loads is a file of the book (nothing from a CDN or another host);
+a page with maths loads MathJax from the book, and the MathJax copy has its CHTML fonts.
+(.ci/browser_check.py then opens every page in headless Chromium.)
 Run from anywhere: `python .ci/check_book.py [HTML_DIR]`. Exits 1 with the list of problems.
 """
 import pathlib
+import re
 import sys
 from urllib.parse import unquote, urlsplit
 
@@ -26,9 +30,28 @@ def main() -> int:
     print(f"pages: {len(entries) - len(missing)}/{len(entries)} table-of-contents entries have a page")
 
     pages = [p for p in sorted(html.rglob("*.html")) if not p.relative_to(html).parts[0].startswith("_")]
+    assets = 0
+    fonts = html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    if not any(fonts.glob("MathJax_Main-Regular.woff")):
+        problems.append(f"no MathJax CHTML fonts in {fonts.relative_to(html)} (sphinx-mathjax-offline missing?)")
     for page in pages:
         name = str(page.relative_to(html))
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        links = [(t, t.get("src")) for t in soup.find_all("script") if t.get("src")]
+        links += [(t, t.get("href")) for t in soup.find_all("link", href=True)
+                  if {"stylesheet", "icon", "preload"} & set(t.get("rel") or [])]
+        for tag, ref in links:
+            url = urlsplit(ref)
+            if url.scheme or url.netloc:
+                problems.append(f"{name}: <{tag.name}> loads {ref} from another host (the book must work offline)")
+                continue
+            assets += 1
+            if not (page.parent / unquote(url.path)).is_file():
+                problems.append(f"{name}: <{tag.name}> {ref} does not exist")
+        if soup.select(".math"):
+            mathjax = [src for tag, src in links if tag.name == "script" and "mathjax" in src.lower()]
+            if not mathjax:
+                problems.append(f"{name}: has maths but loads no MathJax")
         for img in soup.find_all("img"):
             src = urlsplit(img.get("src", ""))
             if src.scheme or src.netloc or not src.path:  # data: URIs and remote images
@@ -41,6 +64,9 @@ def main() -> int:
         for output in soup.select(".cell_output .traceback, .cell_output .stderr"):
             if "traceback" in output["class"] or "Error" in output.get_text():
                 problems.append(f"{name}: error output: {output.get_text().strip()[:200]!r}")
+        for output in soup.select(".cell_output"):  # a Markdown table that was not rendered shows as | text
+            if re.search(r"^\s*\|.*\|\s*\n\s*\|.*\|\s*$", output.get_text(), re.MULTILINE):
+                problems.append(f"{name}: an output shows a Markdown table as raw text")
         stem = name.removesuffix(".html")
         if stem in chapters:
             figures = (soup.find("article") or soup).find_all("img")
@@ -48,6 +74,7 @@ def main() -> int:
             if not figures:
                 problems.append(f"{name}: notebook chapter has no figure (<img>)")
     print(f"images: {images} relative <img src> checked; errors: {len(pages)} pages scanned for tracebacks")
+    print(f"assets: {assets} local scripts, stylesheets and icons checked")
 
     if problems:
         print(f"\nFAILED: {len(problems)} problem(s) in {html}:", *problems, sep="\n  ")

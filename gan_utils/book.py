@@ -29,6 +29,33 @@ def colab_setup_source(config_path: str | pathlib.Path = "_config.yml") -> str:
     )
 
 
+def colab_url(notebook_path: str | pathlib.Path, config_path: str | pathlib.Path = "_config.yml") -> str:
+    """The Colab address of a notebook, built from _config.yml as the book's launch button builds it:
+    <launch_buttons.colab_url>/github/<owner>/<repo>/blob/<repository.branch>/<path_to_book>/<notebook>.
+
+    A relative notebook_path is taken from the book's root (the folder holding _config.yml); an absolute
+    one must lie under it. repository.url must be a GitHub address: Colab opens notebooks only from there."""
+    from urllib.parse import urlsplit
+
+    import yaml
+
+    config_path = pathlib.Path(config_path)
+    config = yaml.safe_load(config_path.read_text())
+    repository = config["repository"]
+    url = urlsplit(repository["url"])
+    parts = [p for p in url.path.split("/") if p]
+    if url.netloc.lower() not in ("github.com", "www.github.com") or len(parts) != 2:
+        raise ValueError(f"repository.url {repository['url']!r} is not https://github.com/<owner>/<repo>")
+    owner, repo = parts[0], parts[1].removesuffix(".git")
+    notebook = pathlib.Path(notebook_path)
+    if notebook.is_absolute():
+        notebook = notebook.resolve().relative_to(config_path.resolve().parent)
+    colab = ((config.get("launch_buttons") or {}).get("colab_url") or "https://colab.research.google.com").rstrip("/")
+    book_dir = "/".join(p for p in str(repository.get("path_to_book") or "").strip().split("/") if p not in ("", "."))
+    path = "/".join(p for p in (book_dir, notebook.as_posix()) if p)
+    return f"{colab}/github/{owner}/{repo}/blob/{repository['branch']}/{path}"
+
+
 def setup_cell(notebook_path: str | pathlib.Path) -> dict:
     """The notebook's first code cell, which must be the Colab setup cell."""
     cells = json.loads(pathlib.Path(notebook_path).read_text())["cells"]

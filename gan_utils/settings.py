@@ -45,6 +45,7 @@ class Profile:
     coverage_samples: int  # chapter 7: generated images classified to count the covered combinations
     folder_images: int  # chapter 8: image files written to the stand-in for a reader's own folder
     folder_epochs: int  # chapter 8: epochs of the run on that folder
+    misconception_epochs: int  # misconceptions appendix: epochs of its short GAN run and its regression generator
     # Chapter 8's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
     mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
@@ -80,6 +81,7 @@ PROFILES: dict[str, Profile] = {
         coverage_samples=256,
         folder_images=128,
         folder_epochs=1,
+        misconception_epochs=1,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -112,6 +114,7 @@ PROFILES: dict[str, Profile] = {
         coverage_samples=3000,
         folder_images=1000,
         folder_epochs=40,
+        misconception_epochs=12,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -144,6 +147,7 @@ PROFILES: dict[str, Profile] = {
         coverage_samples=20000,
         folder_images=1797,
         folder_epochs=60,
+        misconception_epochs=30,
         mixed_precision=True,
         jit_compile="auto",
         batch_scale=4,
