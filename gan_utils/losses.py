@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 
 from gan_utils import distribute
+from gan_utils.models.layers import batch_coupled_layers
 
 
 def value_function(real_logits, fake_logits):
@@ -52,8 +53,22 @@ def _interpolation_weights(batch_size, rank: int, seed_generator):
                                   (batch_size,) + (1,) * (rank - 1))
 
 
+def check_per_sample(network) -> None:
+    """Refuse a discriminator that couples the samples of a batch: the input gradient of its batch sum,
+    which R1 and the gradient penalty use, is then not the per-sample gradient they are defined with."""
+    coupled = batch_coupled_layers(network) if isinstance(network, keras.layers.Layer) else []
+    if coupled:
+        raise ValueError(
+            f"R1 and gradient penalties need each sample's own input gradient, but layers {coupled} of "
+            f"{network.name!r} mix the samples of a batch (minibatch std or batch norm), so the gradient of D's "
+            f"batch sum would pick up cross-sample terms. Build the discriminator without them "
+            f"(minibatch_std=False, norm='none' or 'layer') or drop the penalty.")
+
+
 def _input_gradients(network, images):
-    """d(sum of network(images) in float32)/d(images); images are float32 and already cast."""
+    """d(sum of network(images) in float32)/d(images), one row per sample; images are float32 and already cast.
+    Per-sample only when the network treats samples independently, which check_per_sample enforces."""
+    check_per_sample(network)
     with tf.GradientTape() as tape:
         tape.watch(images)
         outputs = tf.cast(network(images, training=True), tf.float32)

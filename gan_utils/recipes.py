@@ -41,6 +41,7 @@ class Recipe:
     ema_decay: float = 0.0  # decay of the generator's exponential moving average (0: no EMA generator)
     augment: tuple = ()  # DiffAugment policy, names from augment.POLICIES, applied to real and fake images
     num_classes: int = 0  # > 0: a class-conditional generator and projection discriminator (chapter 7)
+    n_critic: int = 1  # discriminator steps per generator step, each on its own real batch (WGAN-GP uses 5)
 
     def __post_init__(self):
         losses.generator_loss(self.g_loss)  # raises on an unknown name
@@ -49,7 +50,7 @@ class Recipe:
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
             raise ValueError(f"recipe {self.name!r}: num_classes must be 0 (unconditional) or the number of "
                              f"classes; got {self.num_classes!r}.")
-        for field in ("latent_dim", "batch_size"):
+        for field in ("latent_dim", "batch_size", "n_critic"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"recipe {self.name!r}: {field} must be a positive integer; got {value!r}.")
@@ -60,6 +61,11 @@ class Recipe:
             if not getattr(self, field) >= 0:
                 raise ValueError(f"recipe {self.name!r}: {field} must be 0 (off) or positive; "
                                  f"got {getattr(self, field)!r}.")
+        coupled = self.discriminator.get("minibatch_std") or self.discriminator.get("norm") == "batch"
+        if coupled and (self.gradient_penalty or self.r1_gamma):
+            raise ValueError(f"recipe {self.name!r}: R1 and gradient penalties need per-sample input gradients, "
+                             f"but its discriminator couples the samples of a batch (minibatch std or batch "
+                             f"norm). Switch those off in the discriminator, or drop the penalty.")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"recipe {self.name!r}: ema_decay must be in [0, 1), 0 for no EMA generator "
                              f"(0.999 is typical); got {self.ema_decay!r}.")

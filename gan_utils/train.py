@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from gan_utils import augment as augmentation
 from gan_utils import callbacks as gan_callbacks
-from gan_utils import checkpoints, distribute, losses, settings
+from gan_utils import checkpoints, distribute, losses, models, settings, validation
 from gan_utils.data import ImageDataset, make_pipeline
 from gan_utils.ema import EMAGenerator
 from gan_utils.recipes import Recipe
@@ -34,29 +34,52 @@ def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, ge
     loss-scaling optimisers (mixed precision), the losses are rescaled before differentiating (chapter 8);
     the returned metrics are always the plain losses.
     """
-    seen_real = augment_real or tf.identity
-    seen_fake = augment_fake or tf.identity
-    G = generator if labels is None else (lambda z, training: generator([z, labels], training=training))
-    D = discriminator if labels is None else (lambda x, training: discriminator([x, labels], training=training))
-    # 1. Discriminator: push D(x) up on real images and D(G(z)) down on fakes.
+    metrics = discriminator_update(generator, discriminator, d_opt, real_images, z_d,
+                                   discriminator_loss=discriminator_loss, augment_real=augment_real,
+                                   augment_fake=augment_fake, penalty=penalty, labels=labels)
+    metrics["g_loss"] = generator_update(generator, discriminator, g_opt, z_g, generator_loss,
+                                         augment_fake=augment_fake, labels=labels)
+    return metrics
+
+
+def _conditioned(network, labels):
+    """network itself, or a function that feeds it `labels` as its second input."""
+    return network if labels is None else (lambda x, training: network([x, labels], training=training))
+
+
+def discriminator_update(generator, discriminator, d_opt, real_images, z_d, *,
+                         discriminator_loss=losses.discriminator_loss, augment_real=None, augment_fake=None,
+                         penalty=None, labels=None) -> dict:
+    """One discriminator step: push D(x) up on real images and D(G(z_d)) down on fakes (see gan_update).
+
+    Returns d_loss, d_real and d_fake. Its first discriminator call, on the real images, is the one that
+    refines spectral normalisation's power-iteration estimate; the others leave it as it is.
+    """
+    G, D = _conditioned(generator, labels), _conditioned(discriminator, labels)
     with tf.GradientTape() as tape:
-        real, fake = seen_real(real_images), seen_fake(G(z_d, training=True))
+        real, fake = (augment_real or tf.identity)(real_images), (augment_fake or tf.identity)(G(z_d, training=True))
         real_logits = D(real, training=True)
-        fake_logits = D(fake, training=True)
-        d_loss = discriminator_loss(real_logits, fake_logits)
-        if penalty is not None:
-            d_loss += penalty(D, real, fake)
+        with models.power_iteration_paused(discriminator):
+            fake_logits = D(fake, training=True)
+            d_loss = discriminator_loss(real_logits, fake_logits)
+            if penalty is not None:
+                d_loss += penalty(D, real, fake)
         d_scaled = _loss_for_gradients(d_loss, d_opt)
     d_grads = tape.gradient(d_scaled, discriminator.trainable_variables)
     d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-    # 2. Generator: fresh noise, and only the generator's weights move.
-    with tf.GradientTape() as tape:
-        g_loss = generator_loss(D(seen_fake(G(z_g, training=True)), training=True))
+    return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+
+
+def generator_update(generator, discriminator, g_opt, z_g, generator_loss, *, augment_fake=None, labels=None):
+    """One generator step on G(z_g), fresh noise, with only the generator's weights moving; returns g_loss."""
+    G, D = _conditioned(generator, labels), _conditioned(discriminator, labels)
+    with tf.GradientTape() as tape, models.power_iteration_paused(discriminator):
+        g_loss = generator_loss(D((augment_fake or tf.identity)(G(z_g, training=True)), training=True))
         g_scaled = _loss_for_gradients(g_loss, g_opt)
     g_grads = tape.gradient(g_scaled, generator.trainable_variables)
     g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-    return {"d_loss": d_loss, "g_loss": g_loss,
-            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)), "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+    return g_loss
 
 
 def _loss_for_gradients(loss, optimizer):
@@ -95,14 +118,15 @@ class GAN(keras.Model):
 
     The keyword arguments after g_loss are chapter 6's techniques, all off by default: the discriminator's
     loss, the WGAN-GP and R1 penalties, differentiable augmentation (augment_fakes=False augments only the
-    real images, which leaks the augmentation into the generator: for demonstrations only) and an EMA
-    generator, which then is what call() and `sampler` use.
+    real images, which leaks the augmentation into the generator: for demonstrations only), an EMA
+    generator, which then is what call() and `sampler` use, and n_critic discriminator steps per generator
+    step (fit's batches then hold n_critic real batches, one per discriminator step).
     """
 
     def __init__(self, generator, discriminator, *, latent_dim: int, g_loss: str = "non_saturating",
                  d_loss: str = "minimax", gradient_penalty: float = 0.0, r1_gamma: float = 0.0,
                  augment: tuple = (), augment_fakes: bool = True, ema_decay: float = 0.0, num_classes: int = 0,
-                 seed: int = 0, **kwargs):
+                 n_critic: int = 1, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -111,6 +135,9 @@ class GAN(keras.Model):
         self.generator_loss = losses.generator_loss(g_loss)
         self.discriminator_loss = losses.discriminator_loss_fn(d_loss)
         self.gradient_penalty, self.r1_gamma = float(gradient_penalty), float(r1_gamma)
+        if self.gradient_penalty or self.r1_gamma:
+            losses.check_per_sample(discriminator)
+        self.n_critic = validation.check_int("n_critic", n_critic, 1)  # each train_step batch holds n_critic batches
         self.augment_policy, self.augment_fakes = augmentation.check_policy(augment), bool(augment_fakes)
         self.seed_generator = keras.random.SeedGenerator(seed)  # once, here: a seed in train_step would repeat z
         # The augmentation and the penalty interpolation draw from their own stream, made only when used.
@@ -165,19 +192,27 @@ class GAN(keras.Model):
         return total
 
     def train_step(self, batch):
+        """n_critic discriminator steps, each on its share of the batch, then one generator step."""
         real_images, labels = batch if isinstance(batch, tuple) else (batch, None)  # a labelled pipeline gives pairs
         if self.num_classes and labels is None:
             raise ValueError("A class-conditional GAN trains on (images, labels) batches; "
                              "build the pipeline with the dataset's labels.")
         labels = tf.reshape(tf.cast(labels, tf.int32), (-1, 1)) if self.num_classes else None
-        batch_size = tf.shape(real_images)[0]
-        z_d, z_g = self._noise(batch_size), self._noise(batch_size)
+        reals = tf.split(real_images, self.n_critic) if self.n_critic > 1 else [real_images]
+        label_chunks = (tf.split(labels, self.n_critic) if self.n_critic > 1 else [labels]) if self.num_classes \
+            else [None] * self.n_critic
+        batch_size = tf.shape(reals[0])[0]
+        z_ds = [self._noise(batch_size) for _ in reals]
+        z_g = self._noise(batch_size)
         augment = self._augment if self.augment_policy else None
-        results = gan_update(self.generator, self.discriminator, self.g_opt, self.d_opt, real_images, z_d, z_g,
-                             self.generator_loss, discriminator_loss=self.discriminator_loss,
-                             augment_real=augment, augment_fake=augment if self.augment_fakes else None,
-                             penalty=self._penalty if self.gradient_penalty or self.r1_gamma else None,
-                             labels=labels)
+        augment_fake = augment if self.augment_fakes else None
+        for real, z_d, step_labels in zip(reals, z_ds, label_chunks):
+            results = discriminator_update(
+                self.generator, self.discriminator, self.d_opt, real, z_d,
+                discriminator_loss=self.discriminator_loss, augment_real=augment, augment_fake=augment_fake,
+                penalty=self._penalty if self.gradient_penalty or self.r1_gamma else None, labels=step_labels)
+        results["g_loss"] = generator_update(self.generator, self.discriminator, self.g_opt, z_g,
+                                             self.generator_loss, augment_fake=augment_fake, labels=step_labels)
         if self.ema:
             self.ema.update()
         for name, value in results.items():
@@ -198,7 +233,7 @@ def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, au
         gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss,
                   d_loss=recipe.d_loss, gradient_penalty=recipe.gradient_penalty, r1_gamma=recipe.r1_gamma,
                   augment=recipe.augment, augment_fakes=augment_fakes, ema_decay=recipe.ema_decay,
-                  num_classes=recipe.num_classes, seed=seed)
+                  num_classes=recipe.num_classes, n_critic=recipe.n_critic, seed=seed)
         gan.compile(*recipe.build_optimizers(mixed_precision=mixed_precision), jit_compile=jit_compile)
     return gan
 
@@ -256,9 +291,11 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer (the run's total); got {epochs!r}.")
-    if len(dataset) < recipe.batch_size:
-        raise ValueError(f"{dataset.name} has {len(dataset)} images, fewer than one batch of "
-                         f"{recipe.batch_size}; use more images or a recipe with a smaller batch_size.")
+    step_images = recipe.batch_size * recipe.n_critic  # one train step: a real batch per discriminator step
+    if len(dataset) < step_images:
+        raise ValueError(f"{dataset.name} has {len(dataset)} images, fewer than one training step's "
+                         f"{recipe.n_critic} batch(es) of {recipe.batch_size}; use more images or a recipe with a "
+                         f"smaller batch_size or n_critic.")
     if recipe.num_classes and (dataset.labels is None or len(dataset.class_names or ()) != recipe.num_classes):
         have = "no labels" if dataset.labels is None else f"{len(dataset.class_names or ())} classes"
         raise ValueError(f"recipe {recipe.name!r} is conditional on {recipe.num_classes} classes, but {dataset.name} "
@@ -280,8 +317,8 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
     budget = [gan_callbacks.TimeBudget(minutes)] if minutes is not None else []
     progress = [gan_callbacks.EpochLine()] if verbose and not gan_callbacks.progress_verbosity() else []
     pipeline = make_pipeline(dataset.images, dataset.labels if recipe.num_classes else None,
-                             batch_size=recipe.batch_size, seed=seed, epochs=epochs, first_epoch=first_epoch)
-    gan.fit(pipeline, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=len(dataset) // recipe.batch_size,
+                             batch_size=step_images, seed=seed, epochs=epochs, first_epoch=first_epoch)
+    gan.fit(pipeline, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=len(dataset) // step_images,
             shuffle=False,  # make_pipeline already shuffles, per epoch
             callbacks=[stop_nan, *budget, saver, *progress, *callbacks],
             verbose=gan_callbacks.progress_verbosity() if verbose else 0)

@@ -20,11 +20,12 @@ TINY_RECIPE = Recipe(
     batch_size=16,
 )
 
-# TINY_RECIPE with every technique of chapter 6 switched on, penalties included.
+# TINY_RECIPE with every technique of chapter 6 switched on, penalties included; not minibatch std, which
+# couples the samples of a batch and so is refused beside the penalties (TINY_MINIBATCH_STD_RECIPE has it).
 TINY_TRICKS_RECIPE = dataclasses.replace(
     TINY_RECIPE,
     name="tiny-tricks",
-    discriminator={**TINY_RECIPE.discriminator, "spectral_norm": True, "minibatch_std": True, "dropout": 0.0},
+    discriminator={**TINY_RECIPE.discriminator, "spectral_norm": True, "dropout": 0.0},
     g_loss="hinge",
     d_loss="hinge",
     d_learning_rate=4e-3,
@@ -33,6 +34,11 @@ TINY_TRICKS_RECIPE = dataclasses.replace(
     ema_decay=0.9,
     augment=("colour", "translation", "cutout"),
 )
+
+
+TINY_MINIBATCH_STD_RECIPE = dataclasses.replace(
+    TINY_TRICKS_RECIPE, name="tiny-minibatch-std", gradient_penalty=0.0, r1_gamma=0.0,
+    discriminator={**TINY_TRICKS_RECIPE.discriminator, "minibatch_std": True})
 
 
 def tiny_dataset(n: int = 64):

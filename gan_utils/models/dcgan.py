@@ -5,13 +5,13 @@ Generators map latent noise z to samples; discriminators return one logit per sa
 """
 from __future__ import annotations
 
-import contextlib
 import numbers
 from collections.abc import Sequence
 
 import keras
 
 from gan_utils.data import SIZE  # the book's resolution: images are (SIZE, SIZE, channels)
+from gan_utils.models.layers import MinibatchStdDev, SpectralNormalization
 
 CHANNELS = (1, 3)
 GENERATOR_NORMS = ("batch", "none")
@@ -20,25 +20,13 @@ ACTIVATIONS = ("relu", "leaky_relu")
 UPSAMPLES = ("transpose", "resize")
 LEAKY_SLOPE = 0.2  # the DCGAN paper's slope for LeakyReLU
 MAX_DISCRIMINATOR_BLOCKS = 5  # 32 -> 1 pixel after five stride-2 convolutions
-MINIBATCH_STD_EPSILON = 1e-8  # inside the sqrt: keeps the gradient finite when a feature is constant over the batch
-
-
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Layers made inside use the Keras dtype policy `name` ("float32", "mixed_float16", ...); the previous
-    global policy comes back afterwards, so the policy belongs to these models only."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def _check_positive(**sizes: int) -> None:
     for name, value in sizes.items():
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+
 
 
 def _check_choice(name: str, value, allowed: tuple) -> None:
@@ -83,34 +71,6 @@ def _activation_layer(activation: str, name: str) -> keras.layers.Layer:
     if activation == "leaky_relu":
         return keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=name)
     return keras.layers.ReLU(name=name)
-
-
-@keras.saving.register_keras_serializable(package="gan_utils")
-class MinibatchStdDev(keras.layers.Layer):
-    """Appends one channel holding the batch's mean per-feature standard deviation (Karras et al. 2018, ProGAN).
-
-    A discriminator that sees this batch statistic can tell a collapsed batch of near-identical fakes from a
-    diverse real one, which penalises mode collapse. Computed in float32 and cast back to the input dtype.
-    """
-
-    def __init__(self, epsilon: float = MINIBATCH_STD_EPSILON, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool) or not epsilon > 0:
-            raise ValueError(f"epsilon must be a positive number (it keeps the sqrt differentiable); got {epsilon!r}.")
-        self.epsilon = float(epsilon)
-
-    def call(self, inputs):
-        x = keras.ops.cast(inputs, "float32")
-        std = keras.ops.sqrt(keras.ops.var(x, axis=0) + self.epsilon)  # per feature (h, w, c), over the batch
-        channel = keras.ops.ones_like(x[..., :1]) * keras.ops.mean(std)  # one scalar, broadcast to every pixel
-        return keras.ops.concatenate([inputs, keras.ops.cast(channel, inputs.dtype)], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        channels = input_shape[-1]
-        return (*input_shape[:-1], None if channels is None else channels + 1)
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 def _start_size(strides: tuple[int, ...]) -> int:
@@ -252,12 +212,14 @@ def dcgan_discriminator(
     norm="layer" normalises each image's whole feature map (height, width and channels) with a
     per-channel scale and offset, as in WGAN-GP; it is GroupNormalization with one group.
 
-    spectral_norm=True wraps every Conv2D and the logit Dense in keras.layers.SpectralNormalization
-    (Miyato et al. 2018), which divides each kernel by a power-iteration estimate of its largest singular
-    value so that D is roughly 1-Lipschitz. The wrapper keeps the block's name ("down1", ..., "logit"); the
-    layer inside is "down1_conv", ..., "logit_dense". Keras updates the estimate and rescales the kernel (in
-    place) only when called with training=True, so a custom train step must pass training=True; with
-    training=False, including any call before the first training step, the kernel is used as it stands.
+    spectral_norm=True wraps every Conv2D, the logit Dense and (conditional) the projection embedding in
+    models.layers.SpectralNormalization (Miyato et al. 2018), which computes with W / sigma(W) in every call,
+    sigma a power-iteration estimate of the reshaped kernel's largest singular value, so that gradients flow
+    through sigma as in the paper. (Keras' own SpectralNormalization instead writes W / sigma back into the
+    kernel on training calls, a projection with no gradient through sigma.) Each wrapper keeps the block's name
+    ("down1", ..., "logit", "label_embedding"); the layer inside is "down1_conv", ..., "logit_dense",
+    "label_embedding_table". sigma bounds each layer's matrix norm, which only approximates a convolution's
+    operator norm, so D is not guaranteed to be 1-Lipschitz.
     It cannot be combined with norm="batch", whose rescaling undoes the Lipschitz bound.
     minibatch_std=True adds a MinibatchStdDev layer "minibatch_std" after the last block, before Flatten:
     one extra channel with the batch's mean feature standard deviation, so D can spot a collapsed batch.
@@ -296,7 +258,7 @@ def dcgan_discriminator(
     def linear(layer: keras.layers.Layer, prefix: str, **kwargs) -> keras.layers.Layer:
         """`layer` itself, or with spectral_norm wrapped in SpectralNormalization that carries the block's name."""
         if spectral_norm:
-            return keras.layers.SpectralNormalization(layer, name=prefix, **kwargs)
+            return SpectralNormalization(layer, name=prefix, **kwargs)
         return layer
 
     image = keras.Input((SIZE, SIZE, channels), name="image")
@@ -318,35 +280,14 @@ def dcgan_discriminator(
         x = MinibatchStdDev(name="minibatch_std")(x)
     features = keras.layers.Flatten(name="flatten")(x)
     dense = keras.layers.Dense(1, dtype="float32", name="logit_dense" if spectral_norm else "logit")
-    logit = linear(dense, "logit", dtype="float32")(features)  # the wrapper casts its output to its input's dtype
+    logit = linear(dense, "logit", dtype="float32")(features)
     if not num_classes:
         return keras.Model(image, logit, name=name)
     label = keras.Input((1,), dtype="int32", name="label")
     embedded = keras.layers.Flatten(name="label_flat")(
-        keras.layers.Embedding(num_classes, features.shape[-1], name="label_embedding")(label))
+        linear(keras.layers.Embedding(num_classes, features.shape[-1],
+                                      name="label_embedding_table" if spectral_norm else "label_embedding"),
+               "label_embedding")(label))
     projection = keras.layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
     logit = keras.layers.Add(dtype="float32", name="conditional_logit")([logit, projection])
     return keras.Model([image, label], logit, name=name)
-
-
-def layer_shapes(model: keras.Model) -> list[tuple[str, tuple]]:
-    """(layer name, output shape without the batch axis) for each layer of a built functional or Sequential model.
-
-    Functional models list their input layer first; Sequential models do not. Unknown sizes are None.
-    """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
-    rows = []
-    for layer in model.layers:
-        try:
-            output = layer.output
-        except (AttributeError, ValueError) as error:
-            raise ValueError(
-                f"Layer {layer.name!r} has no single defined output shape ({error}). Build the model from "
-                f"keras.Input so that every layer's shape is known."
-            ) from None
-        if isinstance(output, (list, tuple)):
-            rows.append((layer.name, tuple(tuple(o.shape[1:]) for o in output)))
-        else:
-            rows.append((layer.name, tuple(output.shape[1:])))
-    return rows
