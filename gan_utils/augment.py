@@ -24,7 +24,7 @@ from gan_utils import distribute
 BRIGHTNESS = 0.5  # brightness adds U(-0.5, 0.5), as the authors' rand_brightness does on [-1, 1] images
 SATURATION = (0.0, 2.0)  # colour images: mix with the per-pixel grey value by a factor U(0, 2)
 CONTRAST = (0.5, 1.5)  # mix with the per-image mean by a factor U(0.5, 1.5)
-BACKGROUND = -1.0  # what translation shifts in: black in [-1, 1]
+BACKGROUND = 0.0  # what translation shifts in: 0, mid-grey in [-1, 1], as the authors' rand_translation pads
 
 
 def _uniform(images, seed_generator, low, high):
@@ -60,8 +60,9 @@ def colour(images, seed_generator):
 def translation(images, seed_generator, ratio=0.125):
     """Shift each image by whole pixels, dy and dx each in [-s, s] with s = round(ratio * size).
 
-    Pixels shifted in are -1 (black). Built from a -1 padding and two gathers of shifted index
-    rows, so the pixels that stay in the frame carry their gradient; those shifted out get none.
+    Pixels shifted in are 0 (mid-grey), as in the paper's code, which pads its [-1, 1] images with zeros.
+    Built from a zero padding and two gathers of shifted index rows, so the pixels that stay in the frame
+    carry their gradient; those shifted out get none.
     """
     images = tf.convert_to_tensor(images)
     height, width = images.shape[1], images.shape[2]

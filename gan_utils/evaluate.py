@@ -17,14 +17,27 @@ RECOGNISABLE_CONFIDENCE = 0.8  # mean top-class probability a "recognisable" sam
 
 @dataclasses.dataclass
 class Reference:
-    """The real data a generator is scored against: train/held-out split, extractor and cached features."""
+    """The real data a generator is scored against, in three disjoint parts (features.evaluation_split).
+
+    train_idx: what a generator trains on (training_part), made of classifier_idx, on which the feature
+    classifier trained, and reference_idx, which it never saw. Scores compare features against the
+    reference part; the floor scores held_idx, unseen by the classifier and every generator, the same way.
+    Neither side of a comparison was the classifier's training data, so its train/test gap neither
+    inflates the floor nor favours copies of the images it learned.
+    """
 
     dataset: data.ImageDataset
     extractor: features.FeatureExtractor
-    train_idx: np.ndarray
+    classifier_idx: np.ndarray
+    reference_idx: np.ndarray
     held_idx: np.ndarray
-    train_features: np.ndarray
+    reference_features: np.ndarray
     held_features: np.ndarray
+
+    @property
+    def train_idx(self) -> np.ndarray:
+        """The images a generator trains on: the classifier and reference parts, sorted."""
+        return np.union1d(self.classifier_idx, self.reference_idx)
 
     @property
     def max_n(self) -> int:
@@ -54,23 +67,23 @@ def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifi
         chosen = features.inception_v3(dataset.channels)
     else:
         raise ValueError(f"Unknown extractor {extractor!r}; choose 'classifier' or 'inception'.")
-    train_idx, held_idx = features.split_indices(len(dataset), classifier_settings.held_out_fraction,
-                                                 classifier_settings.seed)
-    return Reference(dataset, chosen, train_idx, held_idx,
-                     features.real_features(chosen, dataset, train_idx, "train"),
+    classifier_idx, reference_idx, held_idx = features.evaluation_split(
+        len(dataset), classifier_settings.held_out_fraction, classifier_settings.seed)
+    return Reference(dataset, chosen, classifier_idx, reference_idx, held_idx,
+                     features.real_features(chosen, dataset, reference_idx, "reference"),
                      features.real_features(chosen, dataset, held_idx, "held_out"))
 
 
 def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, seed: int) -> dict:
     n = len(images)
     rng = np.random.default_rng(seed)
-    real_subset = ref.train_features[rng.choice(len(ref.train_features), size=min(n, len(ref.train_features)),
-                                                replace=False)]
-    kid_mean, kid_std = metrics.kid(sample_features, ref.train_features, subset_size=min(1000, n), seed=seed)
+    real_subset = ref.reference_features[rng.choice(len(ref.reference_features),
+                                                    size=min(n, len(ref.reference_features)), replace=False)]
+    kid_mean, kid_std = metrics.kid(sample_features, ref.reference_features, subset_size=min(1000, n), seed=seed)
     precision, recall = metrics.precision_recall(real_subset, sample_features, k=3)
     memorisation = metrics.memorisation_check(images, ref.dataset.images[ref.train_idx],
                                               ref.dataset.images[ref.held_idx])
-    return {"fid": metrics.fid(sample_features, ref.train_features), "kid": kid_mean, "kid_std": kid_std,
+    return {"fid": metrics.fid(sample_features, ref.reference_features), "kid": kid_mean, "kid_std": kid_std,
             "precision": precision, "recall": recall,
             # NaN when held-out images repeat training images exactly (shapes): no ratio exists then.
             "memorisation_ratio": memorisation.ratio if np.isfinite(memorisation.ratio) else None,
@@ -119,7 +132,7 @@ def conditional_check(ref: Reference, images, requested) -> dict:
     """How well class-conditioned samples obey their labels, and how varied each class stays.
 
     accuracy: the fraction the dataset classifier labels with the requested class. Per class: that
-    fraction, precision and recall (k=3) against the class's real training images, and the diversity
+    fraction, precision and recall (k=3) against the class's real reference images, and the diversity
     ratio: the samples' mean pairwise feature distance over the real images'. A class whose ratio is
     below 0.5 has collapsed towards a few prototypes.
     """
@@ -133,10 +146,10 @@ def conditional_check(ref: Reference, images, requested) -> dict:
     probabilities = ref.extractor.probabilities(images)
     predicted = probabilities.argmax(axis=1)
     sample_features = ref.extractor.features(images)
-    train_labels = ref.dataset.labels[ref.train_idx]
+    reference_labels = ref.dataset.labels[ref.reference_idx]
     per_class = {}
     for k, name in enumerate(ref.dataset.class_names):
-        mine, real = requested == k, ref.train_features[train_labels == k]
+        mine, real = requested == k, ref.reference_features[reference_labels == k]
         if mine.sum() < 2:
             raise ValueError(f"class {name!r} has {mine.sum()} samples; draw at least 2 per class.")
         precision, recall = metrics.precision_recall(real, sample_features[mine], k=3)

@@ -53,6 +53,16 @@ def split_indices(count: int, held_out_fraction: float, seed: int) -> tuple[np.n
     return np.sort(order[:cut]), np.sort(order[cut:])
 
 
+def evaluation_split(count: int, held_out_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(classifier, reference, held_out): three disjoint, sorted index arrays. The generator trains on the first
+    two (split_indices' train part), the feature classifier on the first half of it only, so the scores can
+    compare against the features of the second half and of the held-out fraction, which it never saw."""
+    train, held_out = split_indices(count, held_out_fraction, seed)
+    order = np.random.default_rng(seed + 1).permutation(len(train))
+    half = len(train) // 2
+    return np.sort(train[order[:half]]), np.sort(train[order[half:]]), held_out
+
+
 @dataclasses.dataclass
 class FeatureExtractor:
     """Maps images to feature vectors; `classifier` (if any) maps them to class probabilities."""
@@ -60,7 +70,7 @@ class FeatureExtractor:
     name: str
     features_model: keras.Model
     classifier: keras.Model | None = None
-    accuracy: float | None = None  # held-out accuracy of the classifier
+    accuracy: float | None = None  # the classifier's accuracy on the images it did not train on
 
     def features(self, images, batch_size: int = 256) -> np.ndarray:
         """float64 (N, D) feature vectors of float32 NHWC images in [-1, 1]."""
@@ -129,17 +139,19 @@ def dataset_classifier(dataset: ImageDataset, classifier_settings: ClassifierSet
 
 
 def _train_classifier(dataset: ImageDataset, s: ClassifierSettings, verbose: bool) -> tuple[keras.Model, float]:
-    train_idx, held_idx = split_indices(len(dataset), s.held_out_fraction, s.seed)
+    """The classifier, trained on evaluation_split's classifier part, and its accuracy on everything else."""
+    classifier_idx, reference_idx, held_idx = evaluation_split(len(dataset), s.held_out_fraction, s.seed)
+    unseen = np.concatenate([reference_idx, held_idx])
     settings.seed_everything(s.seed)
     classifier = _build_classifier(dataset.channels, len(dataset.class_names), s)
     classifier.compile(optimizer=keras.optimizers.Adam(s.learning_rate), loss="sparse_categorical_crossentropy",
                        metrics=["accuracy"])
-    classifier.fit(dataset.images[train_idx], dataset.labels[train_idx], epochs=s.epochs, batch_size=s.batch_size,
-                   shuffle=True, verbose=0)
-    _, accuracy = classifier.evaluate(dataset.images[held_idx], dataset.labels[held_idx], verbose=0)
+    classifier.fit(dataset.images[classifier_idx], dataset.labels[classifier_idx], epochs=s.epochs,
+                   batch_size=s.batch_size, shuffle=True, verbose=0)
+    _, accuracy = classifier.evaluate(dataset.images[unseen], dataset.labels[unseen], verbose=0)
     if verbose:
-        print(f"trained the {dataset.name} feature classifier: held-out accuracy {accuracy:.3f} "
-              f"({s.epochs} epochs)", flush=True)
+        print(f"trained the {dataset.name} feature classifier on {len(classifier_idx)} images: accuracy "
+              f"{accuracy:.3f} on the {len(unseen)} it never saw ({s.epochs} epochs)", flush=True)
     return classifier, float(accuracy)
 
 

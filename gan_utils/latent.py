@@ -10,6 +10,7 @@ import math
 import numbers
 
 import numpy as np
+from scipy import stats
 
 from gan_utils.validation import check_int
 
@@ -177,19 +178,28 @@ def interpolation_grid(corners, rows: int, cols: int, method: str = "slerp") -> 
                            for i, (start, end) in enumerate(zip(left, right))]).astype(np.float32)
 
 
-def truncate(z, psi: float) -> np.ndarray:
-    """The truncation trick in z-space, psi * z for psi in [0, 1]: float32 with z's shape, (d,) or (n, d).
+def truncate(z, threshold: float, *, seed: int = 0) -> np.ndarray:
+    """BigGAN's truncation trick (Brock et al. 2019): every component of z with |z_i| > threshold is redrawn
+    from N(0, 1) restricted to [-threshold, threshold]; the others are kept. float32 with z's shape, (d,) or (n, d).
 
-    StyleGAN's w_mean + psi (w - w_mean) with the prior's mean 0. psi = 1 leaves the prior untouched (full
-    diversity); smaller psi pulls samples towards the prior's centre, giving more typical, higher-fidelity
-    images with less diversity; psi = 0 sends every z to 0, a single image.
+    The result follows the normal distribution truncated at +-threshold, component by component, so samples stay
+    near the typical set's shell instead of being pulled to the prior's centre (as psi * z would). A smaller
+    threshold gives more typical, higher-fidelity images with less variety; math.inf changes nothing. The
+    redrawn values come from `seed`, so the same z, threshold and seed always give the same result.
+    (StyleGAN's truncation, w_avg + psi (w - w_avg), acts in the mapping network's output space instead.)
     """
     z = _latents("z", z, (1, 2), "a latent vector (d,) or a batch of them (n, d)")
-    psi = _check_real("psi", psi)
-    if not 0.0 <= psi <= 1.0:  # False for NaN too
-        raise ValueError(f"psi must be in [0, 1] (1 keeps the prior, smaller trades diversity for fidelity); "
-                         f"got {psi}.")
-    return (psi * z).astype(np.float32)
+    threshold = _check_real("threshold", threshold)
+    if not threshold > 0:  # False for NaN too
+        raise ValueError(f"threshold must be positive (math.inf keeps z as it is; BigGAN uses values around "
+                         f"0.5 to 2); got {threshold}.")
+    seed = check_int("seed", seed, 0)
+    z = z.astype(np.float64)
+    outside = np.abs(z) > threshold
+    if outside.any():
+        z[outside] = stats.truncnorm.rvs(-threshold, threshold, size=int(outside.sum()),
+                                         random_state=np.random.default_rng(seed))
+    return z.astype(np.float32)
 
 
 def attribute_vector(z_with, z_without) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Explore a generator's latent space: an interactive ipywidgets explorer, and its static twin for the HTML book.
 
 LatentExplorer puts a generator behind a few controls (class, two seeds, an interpolation slider t and a truncation
-slider psi) so a reader with a running kernel can feel how moving z, or shrinking it towards 0, changes the images.
+threshold) so a reader with a running kernel can feel how moving z, or truncating it, changes the images.
 The HTML book runs no kernel, so static_explorer draws the same walk as one Figure: a row per class, a column per t.
 
 The generator is any callable generate(z, labels): z float32 (n, latent_dim), labels int64 (n,) or None for an
@@ -11,6 +11,7 @@ unconditional generator, returning float32 (n, H, W, C) images in [-1, 1]. A Ker
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Sequence
 
 import ipywidgets
@@ -26,6 +27,7 @@ __all__ = ["LatentExplorer", "static_explorer"]
 
 _RANGE_TOLERANCE = 1e-3  # float error allowed outside [-1, 1], as in gan_utils.plots; such values are clipped
 _MAX_SEED = 2**31 - 1  # the seed boxes' upper bound: BoundedIntText needs one
+TRUNCATION_THRESHOLDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)  # the slider's stops before "off"
 
 
 # ----------------------------------------------------------------------------- checks
@@ -86,7 +88,8 @@ def _to_png(images: np.ndarray, scale: int) -> bytes:
 class LatentExplorer:
     """Controls over a generator: row i walks by slerp from latent i of seed_a (t = 0) to latent i of seed_b (t = 1).
 
-    z = truncate(slerp(z_a[i], z_b[i], t), psi); every control change redraws. Display it as the last line of a cell.
+    z = truncate(slerp(z_a[i], z_b[i], t), threshold) (BigGAN's truncation; "off" keeps z); every control change
+    redraws. Display it as the last line of a cell.
     """
 
     def __init__(
@@ -122,21 +125,21 @@ class LatentExplorer:
             value=0.0, min=0.0, max=1.0, step=0.05, description="t (A → B)", readout_format=".2f",
             continuous_update=False, style=style,
         )
-        self.psi = ipywidgets.FloatSlider(
-            value=1.0, min=0.0, max=1.0, step=0.05, description="ψ (truncation)", readout_format=".2f",
-            continuous_update=False, style=style,
+        self.threshold = ipywidgets.SelectionSlider(
+            options=[*((f"{t:g}", t) for t in TRUNCATION_THRESHOLDS), ("off", math.inf)], value=math.inf,
+            description="truncation", continuous_update=False, style=style,
         )
         self.image = ipywidgets.Image(format="png")
         controls = [control for control in (self.class_dropdown, self.seed_a, self.seed_b) if control is not None]
         self.widget = ipywidgets.VBox(
-            [ipywidgets.HBox(controls), ipywidgets.HBox([self.t, self.psi]), self.image]
+            [ipywidgets.HBox(controls), ipywidgets.HBox([self.t, self.threshold]), self.image]
         )
 
         self.z: np.ndarray | None = None  # the last drawn latents, labels and images
         self.labels: np.ndarray | None = None
         self.images: np.ndarray | None = None
         self.redraw()
-        for control in (*controls, self.t, self.psi):
+        for control in (*controls, self.t, self.threshold):
             control.observe(lambda change: self.redraw(), names="value")
 
     def latents(self) -> np.ndarray:
@@ -144,7 +147,7 @@ class LatentExplorer:
         z_a = latent.normal_latents(self.num_images, self.latent_dim, self.seed_a.value)
         z_b = latent.normal_latents(self.num_images, self.latent_dim, self.seed_b.value)
         z = np.stack([latent.slerp(z_a[i], z_b[i], self.t.value) for i in range(self.num_images)])
-        return latent.truncate(z, self.psi.value)
+        return latent.truncate(z, self.threshold.value)
 
     def redraw(self) -> None:
         """Generate from the current controls and show the images; self.z, labels and images keep what was drawn."""
@@ -173,11 +176,12 @@ def static_explorer(
     steps: int = 8,
     seed_a: int = 0,
     seed_b: int = 1,
-    psi: float = 1.0,
+    threshold: float = math.inf,
 ) -> Figure:
     """A Figure with one row per class (one row if unconditional) and `steps` columns, t = 0 ... 1 left to right.
 
-    Column j shows truncate(slerp(z_a, z_b, t_j), psi), where z_a and z_b are normal_latents(1, ...)[0] of the seeds.
+    Column j shows truncate(slerp(z_a, z_b, t_j), threshold), where z_a and z_b are normal_latents(1, ...)[0] of the
+    seeds.
     """
     generate = _check_generate(generate)
     class_names = _check_class_names(class_names)
@@ -185,7 +189,7 @@ def static_explorer(
     seed_b = check_int("seed_b", seed_b, 0)
     z_a = latent.normal_latents(1, latent_dim, seed_a)[0]
     z_b = latent.normal_latents(1, latent_dim, seed_b)[0]
-    z = latent.truncate(latent.interpolate(z_a, z_b, steps, method="slerp"), psi)
+    z = latent.truncate(latent.interpolate(z_a, z_b, steps, method="slerp"), threshold)
     ts = np.linspace(0.0, 1.0, steps)  # interpolate's t values, for the column labels
     if class_names is None:
         rows = [_generate_images(generate, z, None)]
@@ -194,7 +198,8 @@ def static_explorer(
             _generate_images(generate, z, np.full(steps, index, dtype=np.int64)) for index in range(len(class_names))
         ]
 
-    title = f"slerp from seed {seed_a} to seed {seed_b}, ψ = {float(psi):g}"
+    title = f"slerp from seed {seed_a} to seed {seed_b}" + (
+        f", truncated at {float(threshold):g}" if threshold != math.inf else "")
     fig = plots.image_grid(np.concatenate(rows), ncols=steps, title=title)
     ax = fig.axes[0]
     height, width = rows[0].shape[1:3]

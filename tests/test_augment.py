@@ -50,7 +50,7 @@ def test_gradients_flow_through_every_transform(policy):
     assert np.abs(grad).sum() > 0
 
 
-def test_translation_moves_a_bright_pixel_by_an_allowed_integer_offset_and_fills_with_minus_one():
+def test_translation_moves_a_bright_pixel_by_an_allowed_integer_offset_and_fills_with_zero():
     ratio, start = 0.125, (16, 16)
     limit = int(ratio * SIZE + 0.5)
     images = one_hot_images([start] * 16)
@@ -59,14 +59,15 @@ def test_translation_moves_a_bright_pixel_by_an_allowed_integer_offset_and_fills
         [(y, x)] = bright_pixel(image)
         assert abs(y - start[0]) <= limit and abs(x - start[1]) <= limit
         assert image[y, x, 0] == 1.0
-        assert np.sum(image == -1.0) == SIZE * SIZE - 1
+        dy, dx = abs(y - start[0]), abs(x - start[1])
+        assert np.sum(image == 0.0) == SIZE * SIZE - (SIZE - dy) * (SIZE - dx)  # the shifted-in border strips
 
 
-def test_translation_fills_the_vacated_border_with_minus_one():
-    out = augment.translation(np.zeros((16, SIZE, SIZE, 3), "float32"), keras.random.SeedGenerator(2)).numpy()
-    # Every pixel is either an original 0 or the -1 background, and some images did move.
+def test_translation_fills_the_vacated_border_with_zero_as_the_paper_pads():
+    out = augment.translation(np.full((16, SIZE, SIZE, 3), -1.0, "float32"), keras.random.SeedGenerator(2)).numpy()
+    # Every pixel is either an original -1 or the shifted-in 0, and some images did move.
     assert set(np.unique(out)) <= {0.0, -1.0}
-    assert np.any(out == -1.0)
+    assert np.any(out == 0.0)
 
 
 def test_translation_with_ratio_zero_is_the_identity():

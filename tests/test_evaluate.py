@@ -17,7 +17,11 @@ def ref():
 
 def test_reference_splits_digits_and_caches_features(ref):
     assert ref.max_n == len(ref.held_idx) == 359 and len(ref.train_idx) == 1797 - 359
-    assert ref.train_features.shape == (1438, 64) and ref.extractor.accuracy > 0.95
+    assert len(ref.classifier_idx) == 719 and len(ref.reference_idx) == 719
+    assert ref.reference_features.shape == (719, 64) and ref.extractor.accuracy > 0.95
+    parts = [set(ref.classifier_idx), set(ref.reference_idx), set(ref.held_idx)]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    np.testing.assert_array_equal(ref.reference_features, ref.extractor.features(ref.dataset.images[ref.reference_idx]))
 
 
 def test_held_out_real_images_score_exactly_as_the_floor(ref):

@@ -29,6 +29,33 @@ def test_split_is_disjoint_complete_and_fixed_by_the_seed():
     assert not np.array_equal(held, features.split_indices(100, 0.2, seed=4)[1])
 
 
+def test_evaluation_split_halves_the_train_part_and_keeps_the_held_out_part():
+    classifier, reference, held = features.evaluation_split(101, 0.2, seed=3)
+    train, held_again = features.split_indices(101, 0.2, seed=3)
+    np.testing.assert_array_equal(held, held_again)
+    np.testing.assert_array_equal(np.sort(np.concatenate([classifier, reference])), train)
+    assert len(classifier) == 40 and len(reference) == 41 and not set(classifier) & set(reference)
+    assert list(classifier) == sorted(classifier) and list(reference) == sorted(reference)
+
+
+def test_the_classifier_trains_only_on_its_part_and_is_scored_on_the_rest(cache, shapes, monkeypatch):
+    seen = {}
+    build = features._build_classifier
+
+    def spying_build(*args):
+        model = build(*args)
+        fit, evaluate = model.fit, model.evaluate
+        model.fit = lambda x, y, **kw: seen.setdefault("fit", x) is None or fit(x, y, **kw)
+        model.evaluate = lambda x, y, **kw: seen.setdefault("evaluate", x) is None or evaluate(x, y, **kw)
+        return model
+
+    monkeypatch.setattr(features, "_build_classifier", spying_build)
+    features.dataset_classifier(shapes, WEAK, verbose=False)
+    classifier, reference, held = features.evaluation_split(len(shapes), WEAK.held_out_fraction, WEAK.seed)
+    np.testing.assert_array_equal(seen["fit"], shapes.images[classifier])
+    np.testing.assert_array_equal(seen["evaluate"], shapes.images[np.concatenate([reference, held])])
+
+
 def test_cache_key_changes_with_training_settings_and_dataset(shapes):
     smoke, cpu = features.ClassifierSettings(epochs=2), features.ClassifierSettings(epochs=15)
     assert features.classifier_key(shapes, smoke) != features.classifier_key(shapes, cpu)

@@ -1,6 +1,9 @@
 """Latent-space tools checked against closed forms and geometry computed here, independently."""
+import math
+
 import numpy as np
 import pytest
+from scipy import stats
 
 from gan_utils import latent
 
@@ -167,21 +170,39 @@ def test_interpolation_grid_rejects_bad_input(corners, rows, cols, error):
 # ----------------------------------------------------------------------------- truncate
 
 
-def test_truncate_scales_towards_the_prior_centre():
-    z = np.random.default_rng(8).standard_normal((3, 5)).astype("float32")
-    np.testing.assert_array_equal(latent.truncate(z, 1.0), z)
-    np.testing.assert_array_equal(latent.truncate(z, 0), np.zeros_like(z))
-    np.testing.assert_allclose(latent.truncate(z, 0.5), z / 2)
-    assert latent.truncate(z, 0.7).dtype == np.float32
-    assert latent.truncate(z[0], 0.7).shape == (5,)
+def test_truncate_redraws_only_the_components_beyond_the_threshold():
+    z = np.random.default_rng(8).standard_normal((50, 20)).astype("float32")
+    truncated = latent.truncate(z, 1.0, seed=3)
+    inside = np.abs(z) <= 1.0
+    np.testing.assert_array_equal(truncated[inside], z[inside])
+    assert np.all(np.abs(truncated) <= 1.0) and not np.array_equal(truncated, z)
+    np.testing.assert_array_equal(latent.truncate(z, 1.0, seed=3), truncated)  # seeded
+    np.testing.assert_array_equal(latent.truncate(z, math.inf), z)
+    assert truncated.dtype == np.float32 and latent.truncate(z[0], 0.7).shape == (20,)
 
 
-@pytest.mark.parametrize("psi, error", [
-    (1.5, ValueError), (-0.1, ValueError), (float("nan"), ValueError), ("a", TypeError), (True, TypeError),
+def test_truncated_components_follow_the_truncated_normal():
+    z = np.random.default_rng(1).standard_normal((4000, 50))
+    truncated = latent.truncate(z, 0.5, seed=0).ravel().astype(np.float64)
+    expected = stats.truncnorm(-0.5, 0.5)
+    assert stats.kstest(truncated, expected.cdf).pvalue > 1e-3
+    assert truncated.var() == pytest.approx(expected.var(), rel=0.02)  # 0.0792, not 0.25 as for psi * z
+
+
+def test_truncation_keeps_z_on_a_shell_unlike_scaling():
+    """Scaling by psi shrinks the norm towards 0; resampling keeps the norm concentrated, as the prior's is."""
+    z = np.random.default_rng(2).standard_normal((2000, 100))
+    norms = np.linalg.norm(latent.truncate(z, 1.0), axis=1)
+    assert norms.std() / norms.mean() < 0.06
+    assert norms.mean() == pytest.approx(np.sqrt(100 * stats.truncnorm(-1, 1).var()), rel=0.01)
+
+
+@pytest.mark.parametrize("threshold, error", [
+    (0.0, ValueError), (-0.1, ValueError), (float("nan"), ValueError), ("a", TypeError), (True, TypeError),
     (None, TypeError)])
-def test_truncate_rejects_bad_psi(psi, error):
-    with pytest.raises(error, match="psi"):
-        latent.truncate(np.ones((2, 3)), psi)
+def test_truncate_rejects_bad_threshold(threshold, error):
+    with pytest.raises(error, match="threshold"):
+        latent.truncate(np.ones((2, 3)), threshold)
 
 
 # ----------------------------------------------------------------------------- attribute arithmetic

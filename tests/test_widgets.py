@@ -1,5 +1,6 @@
 """Tests for gan_utils.widgets: the explorer's callbacks are driven from Python (no kernel) with a NumPy generator."""
 import io
+import math
 import subprocess
 import sys
 
@@ -67,7 +68,8 @@ def latents(seed, n=4):
 def test_constructing_draws_once_from_seed_a_latents_and_class_0():
     fake, explorer = explorer_with()
     assert len(fake.calls) == 1
-    assert (explorer.seed_a.value, explorer.seed_b.value, explorer.t.value, explorer.psi.value) == (3, 4, 0.0, 1.0)
+    assert (explorer.seed_a.value, explorer.seed_b.value, explorer.t.value, explorer.threshold.value) == (
+        3, 4, 0.0, math.inf)
     assert fake.z.dtype == np.float32 and fake.z.shape == (4, LATENT_DIM)
     np.testing.assert_allclose(fake.z, latents(3), atol=1e-5)
     assert fake.labels.dtype == np.int64
@@ -111,14 +113,15 @@ def test_class_dropdown_passes_the_new_label_for_every_row():
     np.testing.assert_allclose(explorer.images[:, 1], 0.2)
 
 
-def test_psi_scales_the_interpolated_z():
+def test_threshold_truncates_the_interpolated_z():
     fake, explorer = explorer_with()
     explorer.t.value = 0.3
     interpolated = fake.z.copy()
-    explorer.psi.value = 0.5
-    np.testing.assert_allclose(fake.z, 0.5 * interpolated, atol=1e-6)
-    explorer.psi.value = 0.0
-    np.testing.assert_array_equal(fake.z, 0.0)
+    explorer.threshold.value = 0.5
+    np.testing.assert_array_equal(fake.z, latent.truncate(interpolated, 0.5))
+    assert np.abs(fake.z).max() <= 0.5
+    explorer.threshold.value = math.inf
+    np.testing.assert_array_equal(fake.z, interpolated)
 
 
 def test_images_are_what_the_generator_returned_for_the_drawn_z():
@@ -151,7 +154,7 @@ def test_widget_lays_out_every_control_and_the_image():
             yield from descendants(child)
 
     shown = list(descendants(explorer.widget))
-    for control in (explorer.class_dropdown, explorer.seed_a, explorer.seed_b, explorer.t, explorer.psi, explorer.image):
+    for control in (explorer.class_dropdown, explorer.seed_a, explorer.seed_b, explorer.t, explorer.threshold, explorer.image):
         assert any(control is widget for widget in shown)
 
 
@@ -232,11 +235,11 @@ def test_a_failed_redraw_keeps_the_last_drawn_state():
 
 def test_static_explorer_draws_a_row_per_class_with_that_class_label():
     fake = FakeGenerator()
-    fig = static_explorer(fake, latent_dim=LATENT_DIM, class_names=CLASSES, steps=5, seed_a=2, seed_b=7, psi=0.8)
+    fig = static_explorer(fake, latent_dim=LATENT_DIM, class_names=CLASSES, steps=5, seed_a=2, seed_b=7, threshold=0.8)
     assert isinstance(fig, Figure)
     assert len(fake.calls) == len(CLASSES)
     z_a, z_b = latents(2, n=1)[0], latents(7, n=1)[0]
-    expected_z = 0.8 * np.stack([latent.slerp(z_a, z_b, t) for t in np.linspace(0, 1, 5)])
+    expected_z = latent.truncate(np.stack([latent.slerp(z_a, z_b, t) for t in np.linspace(0, 1, 5)]), 0.8)
     for index, (z, labels) in enumerate(fake.calls):
         assert z.dtype == np.float32
         np.testing.assert_allclose(z, expected_z, atol=1e-5)
@@ -267,7 +270,7 @@ def test_static_explorer_draws_one_row_when_unconditional():
     ("kwargs", "error", "match"),
     [
         ({"steps": 1}, ValueError, "steps"),
-        ({"psi": 1.5}, ValueError, "psi"),
+        ({"threshold": 0.0}, ValueError, "threshold"),
         ({"seed_b": -1}, ValueError, "seed_b"),
         ({"latent_dim": 0}, ValueError, "latent_dim"),
         ({"class_names": []}, ValueError, "class_names"),
