@@ -202,7 +202,7 @@ def test_dcgan_discriminator_rejects_bad_arguments_with_a_clear_sentence(kwargs,
 
 
 def test_generator_output_check_names_the_inconsistent_settings(monkeypatch):
-    monkeypatch.setattr(models, "_start_size", lambda strides: 4)  # a start grid that cannot reach 32x32
+    monkeypatch.setattr(models.dcgan, "_start_size", lambda strides: 4)  # a start grid that cannot reach 32x32
     with pytest.raises(ValueError, match=r"output shape is \(16, 16, 1\), not \(32, 32, 1\): strides=\(2,\)"):
         models.dcgan_generator(channels=1, **dict(SMALL_G, filters=(4,), strides=(2,)))
 

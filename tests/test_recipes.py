@@ -150,3 +150,22 @@ def test_one_change_variants_cover_every_technique_once():
 def test_bad_recipe_fields_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(TINY_RECIPE, **change)
+
+
+@pytest.mark.parametrize("discriminator", [{"minibatch_std": True}, {"norm": "batch"}])
+@pytest.mark.parametrize("penalty", [{"r1_gamma": 1.0}, {"gradient_penalty": 10.0}])
+def test_penalties_beside_a_batch_coupled_discriminator_are_refused(discriminator, penalty):
+    dcgan = recipes.get_recipe("dcgan")
+    with pytest.raises(ValueError, match="per-sample input gradients.*couples the samples"):
+        dataclasses.replace(dcgan, discriminator={**dcgan.discriminator, **discriminator}, **penalty)
+
+
+@pytest.mark.parametrize("n_critic", [0, 1.5, True])
+def test_n_critic_must_be_a_positive_integer(n_critic):
+    with pytest.raises(ValueError, match="n_critic must be a positive integer"):
+        dataclasses.replace(recipes.get_recipe("dcgan"), n_critic=n_critic)
+
+
+def test_n_critic_survives_the_json_round_trip():
+    recipe = dataclasses.replace(recipes.get_recipe("dcgan"), n_critic=5)
+    assert recipes.Recipe.from_json(recipe.to_json()).n_critic == 5

@@ -145,8 +145,10 @@ def test_run_directory_stores_recipe_and_refuses_another(tmp_path):
 def test_bad_run_arguments_are_refused_before_training(tmp_path):
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=0)
-    with pytest.raises(ValueError, match="fewer than one batch of 16"):
+    with pytest.raises(ValueError, match="fewer than one training step's 1 batch\\(es\\) of 16"):
         train.train_run(tmp_path, tiny_dataset(8), TINY_RECIPE, epochs=1)
+    with pytest.raises(ValueError, match="fewer than one training step's 2 batch\\(es\\) of 16.*n_critic"):
+        train.train_run(tmp_path, tiny_dataset(24), dataclasses.replace(TINY_RECIPE, n_critic=2), epochs=1)
     assert not (tmp_path / "recipe.json").exists()
 
 
@@ -239,27 +241,57 @@ def test_gan_update_shows_the_discriminator_the_augmented_images_and_adds_the_pe
     np.testing.assert_allclose(float(metrics["d_real"]), float(tf.reduce_mean(tf.sigmoid(real_logits))), rtol=1e-5)
 
 
+def _record_updates(monkeypatch) -> dict:
+    """Replace the two updates with recorders: seen["d"] and seen["g"] list each call's keyword arguments."""
+    seen = {"d": [], "g": []}
+
+    def discriminator_update(generator, discriminator, d_opt, real, z_d, **kwargs):
+        seen["d"].append({"real": np.asarray(real), **kwargs})
+        return {"d_loss": tf.constant(0.0), "d_real": tf.constant(0.0), "d_fake": tf.constant(0.0)}
+
+    def generator_update(generator, discriminator, g_opt, z_g, generator_loss, **kwargs):
+        seen["g"].append(kwargs)
+        return tf.constant(0.0)
+
+    monkeypatch.setattr(train, "discriminator_update", discriminator_update)
+    monkeypatch.setattr(train, "generator_update", generator_update)
+    return seen
+
+
 def test_the_trainer_applies_one_augmentation_to_real_and_fake_images_in_both_steps(monkeypatch):
-    seen = {}
-
-    def recording_update(*args, **kwargs):
-        seen.update(kwargs)
-        return {name: tf.constant(0.0) for name in train.METRICS}
-
-    monkeypatch.setattr(train, "gan_update", recording_update)
+    seen = _record_updates(monkeypatch)
     both = train.build_gan(TINY_TRICKS_RECIPE, 1, seed=0)
     both.train_step(IMAGES)
-    assert seen["augment_real"] is not None and seen["augment_fake"] == seen["augment_real"]
-    assert seen["discriminator_loss"] is losses.hinge_discriminator_loss and seen["penalty"] is not None
+    d, g = seen["d"][-1], seen["g"][-1]
+    assert d["augment_real"] is not None and d["augment_fake"] == d["augment_real"] == g["augment_fake"]
+    assert d["discriminator_loss"] is losses.hinge_discriminator_loss and d["penalty"] is not None
     real_only = train.build_gan(TINY_TRICKS_RECIPE, 1, seed=0, augment_fakes=False)  # the leak, for demonstrations
     real_only.train_step(IMAGES)
-    assert seen["augment_real"] is not None and seen["augment_fake"] is None
+    assert seen["d"][-1]["augment_real"] is not None and seen["d"][-1]["augment_fake"] is None
+    assert seen["g"][-1]["augment_fake"] is None
     train.build_gan(TINY_RECIPE, 1, seed=0).train_step(IMAGES)
-    assert seen["augment_real"] is None and seen["augment_fake"] is None and seen["penalty"] is None
+    assert seen["d"][-1]["augment_real"] is None and seen["d"][-1]["augment_fake"] is None
+    assert seen["d"][-1]["penalty"] is None
+
+
+def test_n_critic_takes_that_many_discriminator_steps_on_consecutive_real_batches(monkeypatch):
+    seen = _record_updates(monkeypatch)
+    gan = train.build_gan(dataclasses.replace(TINY_RECIPE, n_critic=3, batch_size=4), 1, seed=0)
+    images = np.asarray(keras.random.uniform((12, 32, 32, 1), -1, 1, seed=5))
+    gan.train_step(tf.constant(images))
+    assert len(seen["d"]) == 3 and len(seen["g"]) == 1
+    for step, call in enumerate(seen["d"]):
+        np.testing.assert_array_equal(call["real"], images[4 * step:4 * (step + 1)])
+
+
+def test_n_critic_runs_the_real_updates_and_moves_g_once_per_n_critic_d_steps(tmp_path):
+    recipe = dataclasses.replace(TINY_RECIPE, n_critic=2)
+    result = train.train_run(tmp_path, tiny_dataset(64), recipe, epochs=1, seed=0, verbose=False)
+    assert int(result.gan.d_opt.iterations) == 4 and int(result.gan.g_opt.iterations) == 2  # 64 / 16 d-steps
 
 
 def test_the_penalty_is_the_weighted_sum_of_gradient_penalty_and_r1():
-    # Without spectral normalisation, whose every training call re-normalises the kernels a little.
+    # Without spectral normalisation, whose training calls refine u between the penalty calls compared here.
     recipe = dataclasses.replace(TINY_TRICKS_RECIPE, discriminator={**TINY_TRICKS_RECIPE.discriminator,
                                                                     "spectral_norm": False})
     gan = train.build_gan(recipe, 1, seed=0)
