@@ -1,10 +1,10 @@
 """Time to quality: how many minutes of CPU training each recipe needs to reach given classifier-FID levels on digits.
 
-The recipes sized for a CPU (classic, dcgan and best; --recipes names others from gan_utils.recipes.RECIPES) train on
-the training part of the digits dataset for --minutes of training time (default 10), one recipe after
-another in this one process, so all of them run on the same machine under the same conditions. Each recipe
-trains once, continuously, through gan_utils.train.train_run (seed 0, a fresh temporary run directory, checkpoints
-every epoch as in a real run). A callback stops the clock at an epoch boundary every --interval
+The recipes (dcgan and best by default; --recipes adds classic or names others from gan_utils.recipes.RECIPES)
+train on the training part of the digits dataset for --minutes of training time (default 10), from each of
+--seeds (default 0, 1 and 2), one run after another in this one process, so all of them run on the same
+machine under the same conditions. Each run trains continuously through gan_utils.train.train_run (a fresh
+temporary run directory, checkpoints every epoch as in a real run). A callback stops the clock at an epoch boundary every --interval
 minutes (default 1), draws N images from the generator for one fixed z, scores them, and starts the
 clock again, so evaluation is never counted as training time. To resolve early times too, it also
 evaluates at 1/8, 1/4 and 1/2 of the first interval, and once before the first step (minute 0).
@@ -12,7 +12,8 @@ Training stops, like train_run's own time budget, at the epoch boundary before t
 pass --minutes.
 
 Scores use gan_utils.evaluate with the cached digits classifier trained with the cpu profile's settings
-(the strong one): classifier-FID against the 1,438 training digits, precision/recall (k=3) and the
+(the strong one): classifier-FID against the reference half of the training digits (the half the classifier
+did not learn), precision/recall (k=3) and the
 memorisation ratio (median generated-to-nearest-training distance over held-out-to-nearest-training
 distance, in pixels: well below 1 means copying; near 1 is healthy). Those 1,438 digits
 (gan_utils.evaluate.training_part) are all the generators train on: the 359 held-out digits are never
@@ -20,7 +21,7 @@ trained on, so they can serve as the real-vs-real floor and the memorisation che
 N is the number of held-out digits (359), and the real-vs-real floor is the FID of those 359 held-out
 digits at the same N.
 
-    python benchmarks/time_to_quality.py                  # 10 minutes per recipe: about 40 minutes on 2 cores
+    python benchmarks/time_to_quality.py                  # 10 minutes per run, 6 runs: about 65 minutes on 2 cores
     python benchmarks/time_to_quality.py --recipes dcgan --minutes 3 --interval 0.5 --json /tmp/ttq.json
     python benchmarks/time_to_quality.py --smoke          # seconds; smoke classifier, few samples
 
@@ -29,9 +30,11 @@ evaluation) to --json (default benchmarks/results/time_to_quality.json) and a Ma
 (.md). With --smoke nothing under benchmarks/results/ is touched: unless --json is given, the files are
 written to a temporary folder, read back and removed.
 
-Reading the table: "best FID" is the lowest FID of a recipe's evaluations and "at <M> min" the FID at the
-end of training (the 10-minute FID); "min to <level>" is the training minutes at the first evaluation
-whose FID is at or below that level, or "not reached". The levels are classic's best FID (the goal) and
+Reading the table: each figure is the mean over the seeds with the range (min-max) beside it. "best FID" is
+the lowest FID of a run's evaluations and "at <M> min" the FID at the end of training (the 10-minute FID);
+"min to <level>" lists, per seed, the training minutes at the first evaluation whose FID is at or below that
+level ("-": not reached). A second table gives every checkpoint (the n-th evaluation of each run) with its
+mean minutes and the mean and range of FID over the seeds. The levels are classic's best FID (the goal) and
 multiples of the floor (50x, 10x, 5x, 3x, 2x; any the untrained generators already meet are left out),
 as FID cannot meaningfully go below the floor at this N. Read down the rows as the recipe comparison:
 classic (the tutorial), dcgan (a plain, well-sized DCGAN) and best (dcgan plus chapter 6's tricks), each
@@ -39,14 +42,15 @@ given the same minutes on the same machine.
 
 The goal line checks the issue's goal: dcgan reaches classic's best FID at least 10 times sooner than
 classic does, speed-up = classic's minutes to its best / dcgan's minutes to that FID (goal >= 10x,
-reported, never asserted).
+reported, never asserted); it needs --recipes classic dcgan ... and is judged per seed.
 
 The four lines after it check issue 5's goals for best, all at its last evaluation (the 10-minute state a
 run leaves behind), likewise reported, never asserted: it does not degrade (final FID at most 10% above
 the best FID of its run), it ends near the floor (final FID at most 3x the real-vs-real floor), it beats
 dcgan (final FID at least 40% below dcgan's final FID), and it does not memorise (memorisation ratio at
 least 0.9, and at most 1% copies: generated digits closer to a training digit than 99% of held-out digits
-are). A check whose recipes did not run (--recipes) says "not measured".
+are). Each check is judged per seed and is "ok" only when every seed meets it; a check whose recipes did not
+run (--recipes) says "not measured".
 
 Caveats:
 - Time resolution is the evaluation schedule: a level is "reached" at the first evaluation at or below it,
@@ -57,10 +61,9 @@ Caveats:
   per-epoch checkpoints and whatever else the machine runs at the same time (a busy machine slows every
   recipe, and the recipe that happens to run during the noise most). Evaluation pauses, building the models
   and the process start are excluded. The "wall" column in the log and the JSON has the full wall time.
-- One seed, one run per recipe. With the seed fixed, a recipe's FID after a given epoch repeats exactly on
-  this machine; the load only stretches the time axis, so the steps column is the load-free record. A GAN's
-  FID swings from one snapshot to the next (classic's by hundreds while it oscillates), so "best FID" is
-  the best snapshot seen, not a level the run holds; read small differences as ties.
+- A few seeds per recipe. A GAN's FID swings from one snapshot to the next and from one seed to the next, so
+  "best FID" is the best snapshot seen, not a level the run holds; read differences smaller than the
+  ranges as ties. The load only stretches the time axis, so the steps column is the load-free record.
 - FID is classifier-FID on this dataset's own classifier: comparable across the recipes here, not with
   Inception FIDs from papers.
 """
@@ -81,17 +84,18 @@ import time
 from gan_utils import settings  # first: importing gan_utils quiets TensorFlow's start-up logs
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from gan_utils import data, evaluate, train
 from gan_utils.recipes import RECIPES
 
-CPU_RECIPES = ("classic", "dcgan", "best")  # cifar10 and fashion_mnist are sized for a GPU
+CPU_RECIPES = ("dcgan", "best")  # the default; classic is sized for a CPU too, cifar10 and fashion_mnist for a GPU
+SEEDS = (0, 1, 2)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "time_to_quality.json"
 DATASET = "digits"
-SEED = 0
 SAMPLE_SEED = 1  # the fixed z every evaluation draws its images from
 MAX_EPOCHS = 1_000_000  # "train until the time is up": the clock, not this, ends a run
 EARLY_FRACTIONS = (1 / 8, 1 / 4, 1 / 2)  # extra evaluations inside the first interval
@@ -108,8 +112,10 @@ MAX_RIVAL_RATIO = 0.6  # final FID at least 40% below dcgan's final FID
 # digit than 99% of held-out real digits are.
 MIN_MEMORISATION_RATIO = 0.9
 MAX_COPIES = 0.01
-DEFAULTS = {"minutes": 10.0, "interval": 1.0, "profile": "cpu", "samples": None}
-SMOKE = {"minutes": 0.1, "interval": 0.05, "profile": "smoke", "samples": 64}
+DEFAULTS = {"minutes": 10.0, "interval": 1.0, "profile": "cpu", "samples": None, "seeds": SEEDS,
+            "recipes": CPU_RECIPES}
+SMOKE = {"minutes": 0.1, "interval": 0.05, "profile": "smoke", "samples": 64, "seeds": (0, 1),
+         "recipes": ("classic", *CPU_RECIPES)}  # every line of the report, the speed goal's too
 
 
 def evaluation_marks(minutes: float, interval: float) -> list[float]:
@@ -165,19 +171,19 @@ class QualityClock(keras.callbacks.Callback):
             self.evaluate(epochs_done)
 
 
-def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *, minutes: float, interval: float,
-               n: int, log) -> dict:
-    """Train one recipe for `minutes` of training time in a fresh run directory; returns its evaluations."""
+def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *, seed: int, minutes: float,
+               interval: float, n: int, log) -> dict:
+    """Train one recipe from `seed` for `minutes` of training time in a fresh run directory; returns its evaluations."""
     recipe = RECIPES[name]
-    steps_per_epoch = len(dataset) // recipe.batch_size
+    steps_per_epoch = len(dataset) // (recipe.batch_size * recipe.n_critic)
     wall_start = time.perf_counter()
 
     def score(generator, seconds, epochs, steps):
         started = time.perf_counter()
         images = train.sample(generator, n, seed=SAMPLE_SEED)
-        result = evaluate.evaluate(images, ref, n=n, seed=SEED)
+        result = evaluate.evaluate(images, ref, n=n, seed=0)
         generated = result["generated"]
-        row = {"recipe": name, "minutes": seconds / 60, "epochs": epochs, "steps": steps,
+        row = {"recipe": name, "seed": seed, "minutes": seconds / 60, "epochs": epochs, "steps": steps,
                "images_seen": steps * recipe.batch_size, "fid": generated["fid"], "kid": generated["kid"],
                "precision": generated["precision"], "recall": generated["recall"],
                "memorisation_ratio": generated["memorisation_ratio"], "copies": generated["copies"],
@@ -190,16 +196,16 @@ def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *
 
     clock = QualityClock(score, 60 * minutes, evaluation_marks(minutes, interval), steps_per_epoch)
     with tempfile.TemporaryDirectory(prefix=f"ttq-{name}-") as run_dir:
-        result = train.train_run(run_dir, dataset, recipe, epochs=MAX_EPOCHS, seed=SEED, callbacks=[clock],
+        result = train.train_run(run_dir, dataset, recipe, epochs=MAX_EPOCHS, seed=seed, callbacks=[clock],
                                  verbose=False)
-    return {"recipe": name, "batch_size": recipe.batch_size, "steps_per_epoch": steps_per_epoch,
+    return {"recipe": name, "seed": seed, "batch_size": recipe.batch_size, "steps_per_epoch": steps_per_epoch,
             "epochs": result.epochs_done, "stopped_by": "non-finite loss" if result.stopped_by == "non-finite loss"
             else "minutes", "evaluations": clock.rows, "wall_minutes": (time.perf_counter() - wall_start) / 60}
 
 
 def log_line(row: dict) -> None:
     ratio = "-" if row["memorisation_ratio"] is None else f"{row['memorisation_ratio']:.2f}"
-    print(f"{row['recipe']:<8}  minute {row['minutes']:5.2f}  epoch {row['epochs']:4d}  steps {row['steps']:5d}  "
+    print(f"{row['recipe']:<8}  seed {row['seed']}  minute {row['minutes']:5.2f}  epoch {row['epochs']:4d}  steps {row['steps']:5d}  "
           f"FID {row['fid']:7.1f}  memorisation ratio {ratio}  precision {row['precision']:.2f}  "
           f"recall {row['recall']:.2f}  (eval {row['eval_seconds']:.1f} s, wall {row['wall_minutes']:.1f} min, "
           f"load {row['load_1min']:.1f})", flush=True)
@@ -210,36 +216,80 @@ def minutes_to(rows: list[dict], level: float) -> float | None:
     return next((r["minutes"] for r in rows if r["fid"] <= level), None)
 
 
+def by_seed(runs: list[dict]) -> dict[int, dict[str, dict]]:
+    """The runs grouped by seed, then by recipe."""
+    grouped: dict[int, dict[str, dict]] = {}
+    for run in runs:
+        grouped.setdefault(run.get("seed", 0), {})[run["recipe"]] = run
+    return grouped
+
+
+def _spread(values: list[float]) -> dict:
+    return {"mean": float(np.mean(values)), "min": float(np.min(values)), "max": float(np.max(values))}
+
+
 def summarise(runs: list[dict], floor: float) -> tuple[list[dict], list[dict], dict, dict]:
-    """The FID levels, one table row per recipe, the speed goal's check and the best recipe's quality checks."""
-    by_name = {run["recipe"]: run for run in runs}
+    """The FID levels, one table row per recipe (means and ranges over the seeds), the speed goal's check and the
+    best recipe's quality checks, each judged per seed."""
+    recipes = list(dict.fromkeys(run["recipe"] for run in runs))
+    seeds = by_seed(runs)
     levels = []
-    if GOAL_BASELINE in by_name:
-        best = min(by_name[GOAL_BASELINE]["evaluations"], key=lambda r: r["fid"])
-        levels.append({"label": f"{GOAL_BASELINE} best", "fid": best["fid"]})
+    baseline = [run for run in runs if run["recipe"] == GOAL_BASELINE]
+    if baseline:
+        level = float(np.mean([min(r["fid"] for r in run["evaluations"]) for run in baseline]))
+        levels.append({"label": f"{GOAL_BASELINE} best", "fid": level})
     untrained = min(run["evaluations"][0]["fid"] for run in runs)  # minute 0: levels above it say nothing
     levels += [{"label": f"{m}x floor", "fid": m * floor} for m in FLOOR_MULTIPLES if m * floor < untrained]
     table = []
-    for run in runs:
-        rows = run["evaluations"]
-        best, last = min(rows, key=lambda r: r["fid"]), rows[-1]
-        table.append({"recipe": run["recipe"], "best_fid": best["fid"], "best_at_minutes": best["minutes"],
-                      "final_fid": last["fid"], "final_minutes": last["minutes"], "final_steps": last["steps"],
-                      "final_memorisation_ratio": last["memorisation_ratio"],
-                      "minutes_to": {lv["label"]: minutes_to(rows, lv["fid"]) for lv in levels}})
-    goal = {"goal_speedup": GOAL_SPEEDUP, "measured": GOAL_FAST in by_name and GOAL_BASELINE in by_name}
+    for recipe in recipes:
+        mine = [run for run in runs if run["recipe"] == recipe]
+        bests = [min(run["evaluations"], key=lambda r: r["fid"]) for run in mine]
+        lasts = [run["evaluations"][-1] for run in mine]
+        ratios = [r["memorisation_ratio"] for r in lasts if r["memorisation_ratio"] is not None]
+        table.append({"recipe": recipe, "seeds": [run.get("seed", 0) for run in mine],
+                      "best_fid": _spread([r["fid"] for r in bests]), "best_at_minutes": [r["minutes"] for r in bests],
+                      "final_fid": _spread([r["fid"] for r in lasts]),
+                      "final_minutes": float(np.mean([r["minutes"] for r in lasts])),
+                      "final_steps": int(np.mean([r["steps"] for r in lasts])),
+                      "final_memorisation_ratio": float(np.mean(ratios)) if ratios else None,
+                      "minutes_to": {lv["label"]: [minutes_to(run["evaluations"], lv["fid"]) for run in mine]
+                                     for lv in levels}})
+    per_seed_goals = {seed: speed_goal(by_name) for seed, by_name in seeds.items()}
+    goal = {"goal_speedup": GOAL_SPEEDUP, "measured": all(g["measured"] for g in per_seed_goals.values()),
+            "per_seed": per_seed_goals}
     if goal["measured"]:
-        baseline_rows = by_name[GOAL_BASELINE]["evaluations"]
-        best = min(baseline_rows, key=lambda r: r["fid"])
-        fast = minutes_to(by_name[GOAL_FAST]["evaluations"], best["fid"])
-        goal.update(level=best["fid"], baseline_minutes=best["minutes"], fast_minutes=fast)
-        if fast is None:
-            goal.update(speedup=None, ok=False)
-        elif fast == 0:  # reached before training: cannot happen for a GAN, but never divide by zero
-            goal.update(speedup=math.inf, ok=True)
-        else:
-            goal.update(speedup=best["minutes"] / fast, ok=best["minutes"] / fast >= GOAL_SPEEDUP)
-    return levels, table, goal, quality_goal_checks(by_name, floor)
+        goal["ok"] = all(g["ok"] for g in per_seed_goals.values())
+    return levels, table, goal, quality_goal_checks(seeds, floor)
+
+
+def checkpoints_table(runs: list[dict]) -> dict[str, list[dict]]:
+    """Per recipe, its n-th evaluations over the seeds (as far as every seed has one): mean minutes and epochs,
+    and FID's mean and range."""
+    table = {}
+    for recipe in dict.fromkeys(run["recipe"] for run in runs):
+        mine = [run["evaluations"] for run in runs if run["recipe"] == recipe]
+        table[recipe] = [{"minutes": float(np.mean([rows[k]["minutes"] for rows in mine])),
+                          "epochs": float(np.mean([rows[k]["epochs"] for rows in mine])),
+                          "fid": _spread([rows[k]["fid"] for rows in mine]), "seeds": len(mine)}
+                         for k in range(min(len(rows) for rows in mine))]
+    return table
+
+
+def speed_goal(by_name: dict[str, dict]) -> dict:
+    """The speed goal for one seed's runs: minutes for dcgan to reach classic's best FID against classic's own."""
+    goal = {"measured": GOAL_FAST in by_name and GOAL_BASELINE in by_name}
+    if not goal["measured"]:
+        return goal
+    best = min(by_name[GOAL_BASELINE]["evaluations"], key=lambda r: r["fid"])
+    fast = minutes_to(by_name[GOAL_FAST]["evaluations"], best["fid"])
+    goal.update(level=best["fid"], baseline_minutes=best["minutes"], fast_minutes=fast)
+    if fast is None:
+        goal.update(speedup=None, ok=False)
+    elif fast == 0:  # reached before training: cannot happen for a GAN, but never divide by zero
+        goal.update(speedup=math.inf, ok=True)
+    else:
+        goal.update(speedup=best["minutes"] / fast, ok=best["minutes"] / fast >= GOAL_SPEEDUP)
+    return goal
 
 
 def _final(by_name: dict[str, dict], recipe: str) -> dict:
@@ -283,23 +333,32 @@ QUALITY_CHECKS = {"no_degradation": (no_degradation, [QUALITY_RECIPE]), "near_fl
                   "no_memorisation": (no_memorisation, [QUALITY_RECIPE])}
 
 
-def quality_goal_checks(by_name: dict[str, dict], floor: float) -> dict:
-    """Issue 5's checks of the best recipe: figures, threshold and ok each, or "not measured" without its recipes."""
+def quality_goal_checks(seeds: dict[int, dict[str, dict]], floor: float) -> dict:
+    """Issue 5's checks of the best recipe, per seed: figures and ok for each seed, "ok" when every seed meets
+    the check, or "not measured" without its recipes."""
     checks = {}
     for name, (check, needs) in QUALITY_CHECKS.items():
-        measured = all(recipe in by_name for recipe in needs)
-        checks[name] = {"measured": measured, "needs": needs, **(check(by_name, floor) if measured else {})}
+        measured = all(recipe in by_name for by_name in seeds.values() for recipe in needs)
+        checks[name] = {"measured": measured, "needs": needs}
+        if measured:
+            per_seed = {seed: check(by_name, floor) for seed, by_name in seeds.items()}
+            checks[name].update(per_seed=per_seed, ok=all(c["ok"] for c in per_seed.values()),
+                                ok_seeds=sum(c["ok"] for c in per_seed.values()))
     return checks
 
 
-def _minutes(value: float | None) -> str:
-    return "not reached" if value is None else f"{value:.2f}"
+def _minutes(values: list[float | None]) -> str:
+    return ", ".join("-" if value is None else f"{value:.2f}" for value in values)
+
+
+def _mean_range(spread: dict) -> str:
+    return f"{spread['mean']:.1f} ({spread['min']:.1f}-{spread['max']:.1f})"
 
 
 def table_lines(levels: list[dict], table: list[dict], minutes: float, markdown: bool) -> list[str]:
-    header = ["recipe", "best FID (at min)", f"FID at {minutes:g} min", "steps", "mem. ratio"] + \
+    header = ["recipe", "seeds", "best FID", f"FID at {minutes:g} min", "steps", "mem. ratio"] + \
              [f"min to {lv['label']} ({lv['fid']:.1f})" for lv in levels]
-    rows = [[t["recipe"], f"{t['best_fid']:.1f} ({t['best_at_minutes']:.2f})", f"{t['final_fid']:.1f}",
+    rows = [[t["recipe"], ", ".join(map(str, t["seeds"])), _mean_range(t["best_fid"]), _mean_range(t["final_fid"]),
              str(t["final_steps"]),
              "-" if t["final_memorisation_ratio"] is None else f"{t['final_memorisation_ratio']:.2f}"] +
             [_minutes(t["minutes_to"][lv["label"]]) for lv in levels] for t in table]
@@ -311,41 +370,63 @@ def table_lines(levels: list[dict], table: list[dict], minutes: float, markdown:
             for line in [header] + rows]
 
 
+def _verdict(oks: list[bool]) -> str:
+    return "ok" if all(oks) else f"not met ({sum(oks)} of {len(oks)} seeds ok)"
+
+
+def _per_seed(figures: dict[int, str]) -> str:
+    """Figures for each seed: "seed 0: ...; seed 1: ...", or the figures alone for a single seed."""
+    if len(figures) == 1:
+        return next(iter(figures.values()))
+    return "; ".join(f"seed {seed}: {text}" for seed, text in figures.items())
+
+
 def goal_line(goal: dict) -> str:
     if not goal["measured"]:
         return f"goal: not measured (it needs both the {GOAL_FAST} and the {GOAL_BASELINE} recipe)"
-    if goal["fast_minutes"] is None:
-        return (f"{GOAL_FAST} never reaches {GOAL_BASELINE}'s best FID ({goal['level']:.1f}, which {GOAL_BASELINE} "
-                f"reaches after {goal['baseline_minutes']:.2f} min): no speed-up (goal >= {GOAL_SPEEDUP}x): not met")
-    return (f"{GOAL_FAST} reaches {GOAL_BASELINE}'s best FID ({goal['level']:.1f}) after {goal['fast_minutes']:.2f} min "
-            f"vs {GOAL_BASELINE}'s {goal['baseline_minutes']:.2f} min: speed-up {goal['speedup']:.1f}x "
-            f"(goal >= {GOAL_SPEEDUP}x): {'ok' if goal['ok'] else 'not met'}")
+    figures = {}
+    for seed, g in goal["per_seed"].items():
+        if g["fast_minutes"] is None:
+            figures[seed] = (f"{GOAL_FAST} never reaches {GOAL_BASELINE}'s best FID ({g['level']:.1f}, which "
+                             f"{GOAL_BASELINE} reaches after {g['baseline_minutes']:.2f} min): no speed-up")
+        else:
+            figures[seed] = (f"{GOAL_FAST} reaches {GOAL_BASELINE}'s best FID ({g['level']:.1f}) after "
+                             f"{g['fast_minutes']:.2f} min vs {GOAL_BASELINE}'s {g['baseline_minutes']:.2f} min: "
+                             f"speed-up {g['speedup']:.1f}x")
+    return (f"{_per_seed(figures)} (goal >= {GOAL_SPEEDUP}x): "
+            f"{_verdict([g['ok'] for g in goal['per_seed'].values()])}")
 
 
 QUALITY_TITLES = {"no_degradation": "does not degrade", "near_floor": "ends near the floor",
                   "beats_rival": f"beats {QUALITY_RIVAL}", "no_memorisation": "does not memorise"}
 
 
-def quality_goal_line(name: str, check: dict, minutes: float) -> str:
-    """One check of the best recipe as a sentence with its figures, its goal and whether it is met."""
+def _quality_figures(name: str, check: dict, minutes: float) -> str:
+    """One seed's figures for one check of the best recipe, with its goal."""
     fid = f"{minutes:g}-minute FID"
+    if name == "no_degradation":
+        return (f"{fid} {check['final_fid']:.1f} vs its best {check['best_fid']:.1f} "
+                f"({check['rise']:+.1%}, goal <= {check['max_rise']:+.0%})")
+    if name == "near_floor":
+        return (f"{fid} {check['final_fid']:.1f} vs the real-vs-real floor {check['floor_fid']:.1f} "
+                f"({check['multiple']:.1f}x, goal <= {check['max_multiple']:g}x)")
+    if name == "beats_rival":
+        return (f"{fid} {check['final_fid']:.1f} vs {check['rival']}'s {check['rival_final_fid']:.1f} "
+                f"({check['ratio'] - 1:+.1%}, goal <= {check['max_ratio'] - 1:+.0%})")
+    ratio = "-" if check["memorisation_ratio"] is None else f"{check['memorisation_ratio']:.2f}"
+    return (f"memorisation ratio {ratio} (goal >= {check['min_memorisation_ratio']:g}) and copies "
+            f"{check['copies']:.1%} (goal <= {check['max_copies']:.0%}) at {minutes:g} min")
+
+
+def quality_goal_line(name: str, check: dict, minutes: float) -> str:
+    """One check of the best recipe as a sentence with each seed's figures, its goal and whether every seed meets it."""
     if not check["measured"]:
-        figures = f"not measured (needs the {' and '.join(check['needs'])} recipe{'s' * (len(check['needs']) > 1)})"
-    elif name == "no_degradation":
-        figures = (f"{fid} {check['final_fid']:.1f} vs its best {check['best_fid']:.1f} "
-                   f"({check['rise']:+.1%}, goal <= {check['max_rise']:+.0%})")
-    elif name == "near_floor":
-        figures = (f"{fid} {check['final_fid']:.1f} vs the real-vs-real floor {check['floor_fid']:.1f} "
-                   f"({check['multiple']:.1f}x, goal <= {check['max_multiple']:g}x)")
-    elif name == "beats_rival":
-        figures = (f"{fid} {check['final_fid']:.1f} vs {check['rival']}'s {check['rival_final_fid']:.1f} "
-                   f"({check['ratio'] - 1:+.1%}, goal <= {check['max_ratio'] - 1:+.0%})")
-    else:
-        ratio = "-" if check["memorisation_ratio"] is None else f"{check['memorisation_ratio']:.2f}"
-        figures = (f"memorisation ratio {ratio} (goal >= {check['min_memorisation_ratio']:g}) and copies "
-                   f"{check['copies']:.1%} (goal <= {check['max_copies']:.0%}) at {minutes:g} min")
-    verdict = "" if not check["measured"] else f": {'ok' if check['ok'] else 'not met'}"
-    return f"{QUALITY_RECIPE} {QUALITY_TITLES[name]}: {figures}{verdict}"
+        needs = check["needs"]
+        return (f"{QUALITY_RECIPE} {QUALITY_TITLES[name]}: not measured (needs the {' and '.join(needs)} "
+                f"recipe{'s' * (len(needs) > 1)})")
+    figures = {seed: _quality_figures(name, c, minutes) for seed, c in check["per_seed"].items()}
+    verdict = _verdict([c["ok"] for c in check["per_seed"].values()])
+    return f"{QUALITY_RECIPE} {QUALITY_TITLES[name]}: {_per_seed(figures)}: {verdict}"
 
 
 def quality_goal_lines(quality_goal: dict, minutes: float) -> list[str]:
@@ -372,17 +453,24 @@ def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
           f"{s['minutes']:g} minutes of training per recipe, evaluated every {s['interval']:g} min (plus "
           f"{', '.join(f'{f:g}' for f in EARLY_FRACTIONS)} of the first interval and minute 0); classifier-FID at "
           f"N = {s['n']} ({figures['extractor']}, {s['profile']}-profile settings); real-vs-real floor FID "
-          f"{figures['floor_fid']:.1f} at the same N. Seed {SEED}, one run per recipe.", "",
+          f"{figures['floor_fid']:.1f} at the same N. Seeds {', '.join(map(str, s['seeds']))}, one run per recipe "
+          f"and seed; figures are means over the seeds with the range (min-max).", "",
           *lines, "", figures["goal_line"], "", *(f"- {line}" for line in figures["quality_goal_lines"]), "",
+          "## Checkpoints, over the seeds", "",
+          "| recipe | evaluation | training min (mean) | epochs (mean) | FID mean | FID min | FID max |",
+          "|---|---|---|---|---|---|---|",
+          *(f"| {recipe} | {k} | {c['minutes']:.2f} | {c['epochs']:.1f} | {c['fid']['mean']:.1f} | "
+            f"{c['fid']['min']:.1f} | {c['fid']['max']:.1f} |"
+            for recipe, rows in figures["checkpoints"].items() for k, c in enumerate(rows)), "",
           f"Peak memory {figures['peak_mb']:.0f} MB (ru_maxrss). {machine_line(m)}.", "",
           f"Load during the run (1-minute load average at the evaluations): {figures['load']['min']:.1f} to "
           f"{figures['load']['max']:.1f} on {m['cpus']} CPUs"
           + (" - the machine was shared, so training times are inflated." if figures["load"]["shared"] else "."),
           *([""] + [f"Note: {figures['note']}"] if figures.get("note") else []),
           "", "## Every evaluation", "",
-          "| recipe | training min | epochs | steps | FID | precision | recall | memorisation ratio | load |",
-          "|---|---|---|---|---|---|---|---|---|",
-          *(f"| {r['recipe']} | {r['minutes']:.2f} | {r['epochs']} | {r['steps']} | {r['fid']:.1f} | "
+          "| recipe | seed | training min | epochs | steps | FID | precision | recall | memorisation ratio | load |",
+          "|---|---|---|---|---|---|---|---|---|---|",
+          *(f"| {r['recipe']} | {r['seed']} | {r['minutes']:.2f} | {r['epochs']} | {r['steps']} | {r['fid']:.1f} | "
             f"{r['precision']:.2f} | {r['recall']:.2f} | "
             f"{'-' if r['memorisation_ratio'] is None else format(r['memorisation_ratio'], '.2f')} | "
             f"{r['load_1min']:.1f} |" for run in figures["runs"] for r in run["evaluations"]),
@@ -397,8 +485,11 @@ def main(argv: list[str] | None = None) -> int:
                         f"{SMOKE['minutes']:g} with --smoke)")
     parser.add_argument("--interval", type=float, help=f"minutes between evaluations (default {DEFAULTS['interval']:g}; "
                         f"{SMOKE['interval']:g} with --smoke)")
-    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(CPU_RECIPES),
-                        help=f"which recipes (default: {', '.join(CPU_RECIPES)}, the ones sized for a CPU)")
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES),
+                        help=f"which recipes (default: {', '.join(CPU_RECIPES)}; add classic for the speed goal; "
+                        f"{', '.join(SMOKE['recipes'])} with --smoke)")
+    parser.add_argument("--seeds", nargs="+", type=int, help=f"the seeds every recipe trains from (default "
+                        f"{' '.join(map(str, DEFAULTS['seeds']))}; {' '.join(map(str, SMOKE['seeds']))} with --smoke)")
     parser.add_argument("--json", type=pathlib.Path, metavar="OUT",
                         help=f"where to write the figures (default {DEFAULT_JSON.relative_to(ROOT)}; a temporary "
                         "folder with --smoke); a .md table goes beside it")
@@ -408,19 +499,24 @@ def main(argv: list[str] | None = None) -> int:
     defaults = SMOKE if args.smoke else DEFAULTS
     minutes = defaults["minutes"] if args.minutes is None else args.minutes
     interval = defaults["interval"] if args.interval is None else args.interval
+    seeds = list(defaults["seeds"] if args.seeds is None else args.seeds)
+    recipes = list(defaults["recipes"] if args.recipes is None else args.recipes)
     if not (minutes > 0 and interval > 0):
         parser.error("--minutes and --interval must be positive.")
+    if len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        parser.error("--seeds must be distinct non-negative integers.")
 
     profile = settings.PROFILES[defaults["profile"]]
     dataset = evaluate.training_part(data.load(DATASET))  # the held-out fifth stays unseen: floor and memorisation
     ref = evaluate.reference(DATASET, profile, verbose=False)
     n = ref.max_n if defaults["samples"] is None else min(defaults["samples"], ref.max_n)
-    print(f"time to quality on {DATASET}: {', '.join(args.recipes)}; {minutes:g} training minutes each, evaluated "
+    print(f"time to quality on {DATASET}: {', '.join(recipes)} from seeds {', '.join(map(str, seeds))}; "
+          f"{minutes:g} training minutes each, evaluated "
           f"every {interval:g} min; classifier-FID at N = {n} ({ref.extractor.name}, {profile.name}-profile "
-          f"settings, held-out accuracy {ref.extractor.accuracy:.3f})", flush=True)
+          f"settings, accuracy {ref.extractor.accuracy:.3f} on the digits it did not train on)", flush=True)
 
-    runs = [run_recipe(name, dataset, ref, minutes=minutes, interval=interval, n=n, log=log_line)
-            for name in args.recipes]
+    runs = [run_recipe(name, dataset, ref, seed=seed, minutes=minutes, interval=interval, n=n, log=log_line)
+            for seed in seeds for name in recipes]
     floor = runs[0]["evaluations"][0]["real_floor_fid"]
     levels, table, goal, quality_goal = summarise(runs, floor)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -441,13 +537,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak MB: {peak_mb:.0f} (ru_maxrss of this process)")
     print(machine_line(m))
 
-    figures = {"machine": m, "settings": {"dataset": DATASET, "recipes": args.recipes, "minutes": minutes,
-                                          "interval": interval, "profile": profile.name, "n": n, "seed": SEED,
+    figures = {"machine": m, "settings": {"dataset": DATASET, "recipes": recipes, "minutes": minutes,
+                                          "interval": interval, "profile": profile.name, "n": n, "seeds": seeds,
                                           "smoke": args.smoke},
                "extractor": ref.extractor.name, "classifier_accuracy": ref.extractor.accuracy, "floor_fid": floor,
                "levels": levels, "table": table, "goal": goal, "goal_line": goal_line(goal),
                "quality_goal": quality_goal, "quality_goal_lines": quality_goal_lines(quality_goal, minutes),
-               "peak_mb": peak_mb, "load": load, "note": args.note, "runs": runs}
+               "checkpoints": checkpoints_table(runs), "peak_mb": peak_mb, "load": load, "note": args.note,
+               "runs": runs}
     markdown = table_lines(levels, table, minutes, markdown=True)
     if args.smoke and not args.json:  # exercise the writing, keep nothing
         with tempfile.TemporaryDirectory(prefix="ttq-smoke-") as folder:

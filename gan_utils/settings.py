@@ -35,9 +35,9 @@ class Profile:
     eval_samples: int  # metrics: generated images scored (capped by the held-out real images)
     eval_epochs: tuple[int, ...]  # chapter 5: run totals at which a training run is scored; the last is `epochs`
     comparison_epochs: int  # chapter 6: epochs of each run in the controlled comparison of techniques
-    comparison_seeds: int  # chapter 6: seeds per recipe in that comparison
+    comparison_seeds: int  # chapter 6: seeds 0 .. comparison_seeds - 1 per recipe (5+ for a paired t interval)
     comparison_images: int | None  # chapter 6: training images used by the comparison (None: all of them)
-    leak_epochs: int  # chapter 6: epochs of the run that augments only the real images
+    leak_epochs: int  # chapter 6: epochs of each of the two runs that augment real images only, or both
     conditional_epochs: int  # chapter 7: epochs of the class-conditional GAN on digits
     per_class_samples: int  # chapter 7: samples drawn per class to check a conditional generator
     coverage_images: int  # chapter 7: shapes drawn to train the coverage GANs and the combination classifier
@@ -103,8 +103,8 @@ PROFILES: dict[str, Profile] = {
         classifier_epochs=5,
         eval_samples=1000,
         eval_epochs=(1, 3, 10, 30, 100),
-        comparison_epochs=20,
-        comparison_seeds=2,
+        comparison_epochs=6,
+        comparison_seeds=5,
         comparison_images=None,
         leak_epochs=30,
         conditional_epochs=60,
@@ -137,7 +137,7 @@ PROFILES: dict[str, Profile] = {
         eval_samples=10000,
         eval_epochs=(1, 3, 10, 30),
         comparison_epochs=100,
-        comparison_seeds=3,
+        comparison_seeds=5,
         comparison_images=None,
         leak_epochs=100,
         conditional_epochs=150,

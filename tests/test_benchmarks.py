@@ -12,6 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 # What each benchmark's report must show; a new benchmark must at least print a number.
 FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
+           "choose_best.py": ["variant - best, per seed", "95% interval", "verdict", "real-vs-real floor FID",
+                              "seeds 100, 101", "peak MB", "machine:"],
            "throughput.py": ["median", "trainer overhead", "speed against", "peak MB", "machine:", "load average"],
            "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "does not degrade",
                                   "ends near the floor", "beats dcgan", "does not memorise", "peak MB", "machine:"]}
@@ -60,8 +62,9 @@ def _time_to_quality():
 
 
 def _run(recipe, fids, ratio=1.3, copies=0.0):
-    return {"recipe": recipe, "evaluations": [{"minutes": i, "steps": 10 * i, "fid": fid, "memorisation_ratio": ratio,
-                                               "copies": copies} for i, fid in enumerate(fids)]}
+    return {"recipe": recipe, "evaluations": [{"minutes": i, "epochs": i, "steps": 10 * i, "fid": fid,
+                                               "memorisation_ratio": ratio, "copies": copies}
+                                              for i, fid in enumerate(fids)]}
 
 
 @pytest.mark.parametrize("best, dcgan_final, failing", [
@@ -86,3 +89,68 @@ def test_time_to_quality_says_which_goals_it_could_not_measure():
     goal = ttq.summarise([_run("classic", [300, 120]), _run("best", [300, 13, 14])], floor=5.9)[3]
     assert [check["measured"] for check in goal.values()] == [True, True, False, True]
     assert "not measured (needs the best and dcgan recipes)" in ttq.quality_goal_lines(goal, minutes=10)[2]
+
+
+def test_time_to_quality_judges_each_goal_per_seed_and_needs_every_seed():
+    ttq = _time_to_quality()
+    runs = []
+    for seed, best_final in [(0, 14), (1, 14.4), (2, 14)]:  # seed 1 ends 10.8% above its best
+        for run in (_run("dcgan", [300, 40, 30]), _run("best", [300, 13, best_final])):
+            runs.append({**run, "seed": seed})
+    goal = ttq.summarise(runs, floor=5.9)[3]
+    assert goal["no_degradation"]["ok_seeds"] == 2 and not goal["no_degradation"]["ok"]
+    line = ttq.quality_goal_lines(goal, minutes=10)[0]
+    assert line.startswith("best does not degrade: seed 0: ") and "seed 2: " in line
+    assert line.endswith("not met (2 of 3 seeds ok)")
+    assert goal["beats_rival"]["ok"] and ttq.quality_goal_lines(goal, minutes=10)[2].endswith(": ok")
+
+
+def test_time_to_quality_table_and_checkpoints_give_mean_and_range_over_seeds():
+    ttq = _time_to_quality()
+    runs = [{**_run("dcgan", [300, 40, fid]), "seed": seed} for seed, fid in [(0, 20), (1, 30), (2, 70)]]
+    table = ttq.summarise(runs, floor=5.9)[1]
+    assert table[0]["final_fid"] == {"mean": 40.0, "min": 20.0, "max": 70.0} and table[0]["seeds"] == [0, 1, 2]
+    assert table[0]["best_fid"] == {"mean": 30.0, "min": 20.0, "max": 40.0}
+    checkpoints = ttq.checkpoints_table(runs)["dcgan"]
+    assert [c["fid"]["mean"] for c in checkpoints] == [300.0, 40.0, 40.0] and checkpoints[-1]["fid"]["max"] == 70.0
+    assert all(c["seeds"] == 3 for c in checkpoints)
+
+
+def _choose_best():
+    spec = importlib.util.spec_from_file_location("choose_best", ROOT / "benchmarks" / "choose_best.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_choose_best_uses_seeds_the_chapter_does_not_report():
+    from gan_utils import settings
+
+    choose_best = _choose_best()
+    chapter = set(range(max(p.comparison_seeds for p in settings.PROFILES.values())))
+    assert choose_best.chapter_seeds() == chapter
+    assert not chapter & set(choose_best.SEEDS) and len(choose_best.SEEDS) >= settings.PROFILES["cpu"].comparison_seeds
+    with pytest.raises(SystemExit):  # refused before any training
+        choose_best.main(["--seeds", "0", "100"])
+
+
+def test_choose_best_reports_one_row_per_technique_with_its_verdict():
+    import numpy as np
+
+    from gan_utils import compare, recipes
+
+    choose_best, best = _choose_best(), recipes.get_recipe("best")
+    offsets = {"best": 0.0, **{name: 5.0 * (i % 3 - 1) for i, name in enumerate(recipes.one_change_variants(best))}}
+    results = [compare.RunScore(name, seed, {"fid": 20.0 + seed + offset + 0.1 * (seed % 2), "kid": 0.0,
+                                             "precision": 0.5, "recall": 0.5, "memorisation_ratio": 1.0},
+                                1.0, np.zeros((0, 32, 32, 1), "float32"))
+               for name, offset in offsets.items() for seed in (100, 101, 102)]
+    rows = choose_best.effect_rows(results, best)
+    assert [row["technique"] for row in rows] == list(recipes.TECHNIQUES)
+    for row in rows:
+        expected = offsets[row["variant"]]
+        assert row["mean"] == pytest.approx(expected) and row["seeds"] == [100, 101, 102]
+        helps = expected > 0 if row["in_baseline"] else expected < 0
+        assert row["verdict"] == ("unresolved" if expected == 0 else "helps" if helps else "hurts")
+    lines = choose_best.effect_lines(rows, markdown=True)
+    assert len(lines) == 2 + len(recipes.TECHNIQUES) and all(line.startswith("| ") for line in lines[2:])
