@@ -36,20 +36,16 @@ Caveats:
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
-import platform
 import resource
 import sys
 import tempfile
 
 from gan_utils import settings  # first: importing gan_utils quiets TensorFlow's start-up logs
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from gan_utils import compare, data, evaluate, recipes
 
@@ -106,17 +102,6 @@ def effect_lines(rows: list[dict], markdown: bool) -> list[str]:
     return ["  ".join(f"{c:<{w}}" for c, w in zip(line, widths)) for line in [header] + table]
 
 
-def machine() -> dict:
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__,
-            "date": datetime.datetime.now().isoformat(timespec="seconds")}
-
-
-def machine_line(m: dict) -> str:
-    return (f"machine: {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, TensorFlow {m['tensorflow']}, "
-            f"Keras {m['keras']}; date {m['date']}")
-
-
 def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=1) + "\n")
@@ -131,7 +116,7 @@ def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
           "|---|---|---|---|---|---|",
           *(f"| {r['recipe']} | {r['seed']} | {r['scores']['fid']:.1f} | {r['scores']['precision']:.2f} | "
             f"{r['scores']['recall']:.2f} | {r['seconds']:.0f} |" for r in figures["runs"]), "",
-          f"Peak memory {figures['peak_mb']:.0f} MB (ru_maxrss). {machine_line(m)}.",
+          f"Peak memory {figures['peak_mb']:.0f} MB (ru_maxrss). {settings.machine_line(m)}.",
           *([""] + [f"Note: {figures['note']}"] if figures.get("note") else []), "",
           "Produced by `python benchmarks/choose_best.py`; the JSON file beside this one holds every figure.", ""]
     path.with_suffix(".md").write_text("\n".join(md))
@@ -178,14 +163,14 @@ def main(argv: list[str] | None = None) -> int:
                               log=lambda line: print(line, flush=True))
     rows = effect_rows(results, baseline)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    m = machine()
+    m = settings.machine_info()
     print(f"\neffect of each technique: paired FID difference, variant - {BASELINE} (lower FID is better), "
           f"mean and {compare.CONFIDENCE:.0%} interval over {len(seeds)} seeds:")
     print("\n".join(effect_lines(rows, markdown=False)))
     if len(seeds) < 2:
         print("with one seed there is no interval: every verdict is unresolved.")
     print(f"peak MB: {peak_mb:.0f} (ru_maxrss of this process)")
-    print(machine_line(m))
+    print(settings.machine_line(m))
 
     figures = {"machine": m, "settings": {"dataset": DATASET, "baseline": BASELINE, "epochs": epochs, "seeds": seeds,
                                           "images": len(training), "n": n, "profile": profile.name,

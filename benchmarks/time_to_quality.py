@@ -70,12 +70,10 @@ Caveats:
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
 import os
 import pathlib
-import platform
 import resource
 import sys
 import tempfile
@@ -434,17 +432,6 @@ def quality_goal_lines(quality_goal: dict, minutes: float) -> list[str]:
     return [quality_goal_line(name, check, minutes) for name, check in quality_goal.items()]
 
 
-def machine() -> dict:
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__,
-            "date": datetime.datetime.now().isoformat(timespec="seconds")}
-
-
-def machine_line(m: dict) -> str:
-    return (f"machine: {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, TensorFlow {m['tensorflow']}, "
-            f"Keras {m['keras']}; date {m['date']}")
-
-
 def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=1) + "\n")
@@ -462,7 +449,7 @@ def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
           *(f"| {recipe} | {k} | {c['minutes']:.2f} | {c['epochs']:.1f} | {c['fid']['mean']:.1f} | "
             f"{c['fid']['min']:.1f} | {c['fid']['max']:.1f} |"
             for recipe, rows in figures["checkpoints"].items() for k, c in enumerate(rows)), "",
-          f"Peak memory {figures['peak_mb']:.0f} MB (ru_maxrss). {machine_line(m)}.", "",
+          f"Peak memory {figures['peak_mb']:.0f} MB (ru_maxrss). {settings.machine_line(m)}.", "",
           f"Load during the run (1-minute load average at the evaluations): {figures['load']['min']:.1f} to "
           f"{figures['load']['max']:.1f} on {m['cpus']} CPUs"
           + (" - the machine was shared, so training times are inflated." if figures["load"]["shared"] else "."),
@@ -524,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     # This process keeps about 2 cores busy while training; a load clearly above the core count means company.
     load = {"min": min(loads), "max": max(loads), "mean": sum(loads) / len(loads),
             "shared": max(loads) > (os.cpu_count() or 1) + 0.5}
-    m = machine()
+    m = settings.machine_info()
 
     lines = table_lines(levels, table, minutes, markdown=False)
     print(f"\nminutes of training to reach each FID level (N = {n}; real-vs-real floor FID {floor:.1f}; "
@@ -535,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average during the run: {load['min']:.1f} to {load['max']:.1f} on {m['cpus']} CPUs"
           + (" (shared machine: times inflated)" if load["shared"] else ""))
     print(f"peak MB: {peak_mb:.0f} (ru_maxrss of this process)")
-    print(machine_line(m))
+    print(settings.machine_line(m))
 
     figures = {"machine": m, "settings": {"dataset": DATASET, "recipes": recipes, "minutes": minutes,
                                           "interval": interval, "profile": profile.name, "n": n, "seeds": seeds,

@@ -5,8 +5,10 @@ Every size that costs time lives here, so a notebook never sets one as a literal
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import os
+import platform
 import random
 import warnings
 
@@ -187,6 +189,22 @@ def gpu_devices() -> list[str]:
     import tensorflow as tf
 
     return [device.name for device in tf.config.list_physical_devices("GPU")]
+
+
+def machine_info() -> dict:
+    """The machine and software a measurement ran on, and when: what every benchmark stores beside its figures."""
+    import keras
+    import tensorflow as tf
+
+    return {"cpus": os.cpu_count(), "gpus": len(gpu_devices()), "platform": platform.platform(),
+            "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "date": datetime.datetime.now().isoformat(timespec="seconds")}
+
+
+def machine_line(info: dict) -> str:
+    """machine_info as the one line a benchmark prints under its figures."""
+    return (f"machine: {info['cpus']} CPUs, {info.get('gpus', 0)} GPUs, {info['platform']}, Python {info['python']}, "
+            f"TensorFlow {info['tensorflow']}, Keras {info['keras']}; date {info['date']}")
 
 
 def choose_profile(env: dict[str, str] | None = None, gpus: list[str] | None = None) -> tuple[Profile, str]:

@@ -1,4 +1,6 @@
 """Profiles, their selection, seeding and the banner."""
+import os
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,11 @@ def test_quiet_tensorflow_sets_the_log_level(monkeypatch):
     import os
 
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2"
+
+
+def test_machine_info_names_the_machine_and_its_line_says_it():
+    info = settings.machine_info()
+    assert info["cpus"] == os.cpu_count() and info["gpus"] == len(settings.gpu_devices())
+    assert set(info) == {"cpus", "gpus", "platform", "python", "tensorflow", "keras", "date"}
+    line = settings.machine_line(info)
+    assert line.startswith(f"machine: {info['cpus']} CPUs, {info['gpus']} GPUs, ") and info["date"] in line
