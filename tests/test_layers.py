@@ -181,3 +181,13 @@ def test_penalties_refuse_a_discriminator_that_couples_the_batch():
     batch_norm = models.dcgan_discriminator(1, filters=(4, 8), norm="batch")
     with pytest.raises(ValueError, match=r"down2_norm"):
         losses.r1_penalty(batch_norm, images)
+
+
+def test_a_spectrally_normalised_discriminator_saves_and_loads_in_safe_mode(tmp_path):
+    discriminator = models.dcgan_discriminator(1, filters=(4, 8), spectral_norm=True, num_classes=3)
+    inputs = [np.asarray(keras.random.uniform((3, 32, 32, 1), -1, 1, seed=2)), np.array([[0], [1], [2]])]
+    discriminator(inputs, training=True)  # u moves away from its initial value
+    discriminator.save(tmp_path / "discriminator.keras")
+    loaded = keras.saving.load_model(tmp_path / "discriminator.keras", safe_mode=True)
+    assert isinstance(loaded.get_layer("down1"), models.SpectralNormalization)
+    np.testing.assert_allclose(np.asarray(loaded(inputs)), np.asarray(discriminator(inputs)), rtol=1e-5, atol=1e-6)
