@@ -43,10 +43,11 @@ class ImageDataset:
     labels: np.ndarray | None
     class_names: tuple[str, ...] | None
     factors: dict[str, np.ndarray] | None = None
+    ids: np.ndarray | None = None  # each image's name where it has one (an emoji's file stem): what splits record
 
     def __post_init__(self):
         check_images(self.images, name=f"{self.name} images")
-        for key, values in {"labels": self.labels, **(self.factors or {})}.items():
+        for key, values in {"labels": self.labels, "ids": self.ids, **(self.factors or {})}.items():
             if values is not None and np.shape(values) != (len(self.images),):
                 raise ValueError(
                     f"{self.name} {key} must have shape ({len(self.images)},), one per image; "
@@ -103,13 +104,27 @@ def check_images(images, name: str = "images", *, tolerance: float = 0.0) -> Non
         raise ValueError(f"{name} must be in [-1, 1]; got min {low:.4g} and max {high:.1f}. {fix}")
 
 
+def heldout_groups(groups, *, fraction: float = 0.2, seed: int = 0) -> np.ndarray:
+    """A boolean mask over the images: True for every image of a seeded, deterministic `fraction` of the groups
+    (an emoji's base design, a character), so that no held-out image keeps a near-twin in training."""
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or not len(groups):
+        raise ValueError(f"groups must hold one group per image, a non-empty 1-D array; got shape {groups.shape}.")
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be between 0 and 1 (0.2 holds out a fifth); got {fraction!r}.")
+    names = np.unique(groups)
+    count = max(1, round(fraction * len(names)))
+    chosen = np.random.default_rng(seed).permutation(len(names))[:count]
+    return np.isin(groups, names[chosen])
+
+
 def _check_count(n, name: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{name} must be a positive integer; got {n!r}.")
     return int(n)
 
 
-def _uint8_to_unit(pixels: np.ndarray) -> np.ndarray:
+def uint8_to_unit(pixels: np.ndarray) -> np.ndarray:
     """uint8 0..255 -> float32 in [-1, 1], without a float64 temporary."""
     out = pixels.astype(np.float32)
     out /= 127.5
@@ -160,6 +175,7 @@ def load(name: str, *, n: int | None = None, seed: int = 0, path=None, cache_dir
         labels=None if dataset.labels is None else dataset.labels[keep],
         class_names=dataset.class_names,
         factors=None if dataset.factors is None else {k: v[keep] for k, v in dataset.factors.items()},
+        ids=None if dataset.ids is None else dataset.ids[keep],
     )
 
 
@@ -392,7 +408,7 @@ def _fetch(name: str, cache_dir) -> list[Path]:
 def _pad_to_32(pixels: np.ndarray) -> np.ndarray:
     """uint8 (N, 28, 28) -> float32 (N, 32, 32, 1) in [-1, 1], padded with the background value -1."""
     margin = (SIZE - pixels.shape[1]) // 2
-    images = np.pad(_uint8_to_unit(pixels), ((0, 0), (margin, margin), (margin, margin)), constant_values=-1.0)
+    images = np.pad(uint8_to_unit(pixels), ((0, 0), (margin, margin), (margin, margin)), constant_values=-1.0)
     return images[..., None]
 
 
@@ -454,7 +470,7 @@ def load_cifar10(cache_dir=None) -> ImageDataset:
             batch = _ArrayUnpickler(member, encoding="bytes").load()
             pixels.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, SIZE, SIZE))  # rows are CHW
             labels.append(np.asarray(batch[b"labels"], np.int64))
-    images = _uint8_to_unit(np.concatenate(pixels).transpose(0, 2, 3, 1))
+    images = uint8_to_unit(np.concatenate(pixels).transpose(0, 2, 3, 1))
     return ImageDataset("cifar10", images, np.concatenate(labels), CIFAR10_CLASSES)
 
 
@@ -497,7 +513,7 @@ def load_folder(path, channels: int = 3) -> ImageDataset:
         except (UnidentifiedImageError, OSError) as err:
             raise ValueError(f"Could not read {file.name} as an image ({err}); remove or replace it.") from None
         pixels.append(np.asarray(square, np.uint8).reshape(SIZE, SIZE, channels))
-    return ImageDataset("folder", _uint8_to_unit(np.stack(pixels)), None, None)
+    return ImageDataset("folder", uint8_to_unit(np.stack(pixels)), None, None)
 
 
 # ---------------------------------------------------------------- tf.data

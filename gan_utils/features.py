@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import inspect
 import json
-import os
 import pathlib
 
 import keras
@@ -19,7 +18,7 @@ import numpy as np
 from gan_utils import checkpoints, settings
 from gan_utils.data import ImageDataset, check_images
 
-CACHE_ENV = "GAN_BOOK_CACHE"
+CACHE_ENV = settings.CACHE_ENV
 
 
 class FeatureExtractorUnavailableError(ConnectionError):
@@ -27,8 +26,8 @@ class FeatureExtractorUnavailableError(ConnectionError):
 
 
 def cache_dir() -> pathlib.Path:
-    """Where classifiers and real-data features are cached: $GAN_BOOK_CACHE, else ~/.cache/gan_book."""
-    return pathlib.Path(os.environ.get(CACHE_ENV) or pathlib.Path.home() / ".cache" / "gan_book")
+    """Where classifiers and real-data features are cached: settings.cache_dir()."""
+    return settings.cache_dir()
 
 
 @dataclasses.dataclass(frozen=True)

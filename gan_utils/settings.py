@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import logging
 import os
+import pathlib
 import platform
 import random
 import warnings
@@ -15,6 +16,7 @@ import warnings
 import numpy as np
 
 PROFILE_ENV = "GAN_BOOK_PROFILE"
+CACHE_ENV = "GAN_BOOK_CACHE"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +175,11 @@ class Settings:
             f"default dataset '{self.profile.dataset}'. "
             f"Change with {PROFILE_ENV}=smoke|cpu|gpu before starting the kernel."
         )
+
+
+def cache_dir() -> pathlib.Path:
+    """Where the book caches what it fetches, renders and trains once: $GAN_BOOK_CACHE, else ~/.cache/gan_book."""
+    return pathlib.Path(os.environ.get(CACHE_ENV) or pathlib.Path.home() / ".cache" / "gan_book")
 
 
 def quiet_tensorflow() -> None:
