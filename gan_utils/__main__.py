@@ -1,4 +1,4 @@
-"""The command line: `python -m gan_utils train ...`, `sample ...` and `evaluate ...`.
+"""The command line: `python -m gan_utils train ...`, `sample ...`, `evaluate ...` and `fetch ...`.
 
 Errors in the arguments print one line and exit with status 2.
 """
@@ -79,7 +79,31 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--dataset", required=True, choices=[d for d in IMAGE_DATASETS if d != "folder"])
     evaluate.add_argument("--extractor", choices=("classifier", "inception"), default="classifier")
     evaluate.add_argument("--seed", type=_integer_at_least(0), default=0)
+
+    fetch = commands.add_parser("fetch", help="get the emoji or CJK source files with npm or apt-get, verified by "
+                                "sha256, and decode them into the cache")
+    fetch.add_argument("dataset", choices=(*FETCHED, "all"))
     return parser
+
+
+FETCHED = ("emoji", "cjk")  # the datasets whose files come from package registries
+
+
+def _fetch(args) -> str:
+    import time
+
+    from gan_utils import cjk, emoji, registry  # no TensorFlow: fetching needs none
+
+    lines = []
+    for name in FETCHED if args.dataset == "all" else (args.dataset,):
+        module = {"emoji": emoji, "cjk": cjk}[name]
+        started = time.perf_counter()
+        paths = registry.fetch(list(module.FILES.values()))
+        fetched = time.perf_counter() - started
+        decoded = module.arrays()["images"]
+        lines.append(f"{name}: {len(paths)} files verified in {registry.cache_dir()} ({fetched:.0f} s); "
+                     f"{len(decoded)} images decoded into the cache ({time.perf_counter() - started - fetched:.0f} s)")
+    return "\n".join(lines)
 
 
 def _train(args) -> str:
@@ -156,19 +180,18 @@ def _evaluate(args) -> str:
     return json.dumps(evaluate.evaluate(images, ref, seed=args.seed), indent=2)
 
 
-COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate}
+COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate, "fetch": _fetch}
 
 
 def main(argv=None) -> int:
     """Run one command; returns the exit status (2 for bad arguments or input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from gan_utils.data import DatasetUnavailableError
-    from gan_utils.features import FeatureExtractorUnavailableError
+    from gan_utils.registry import FetchError
 
     try:
         print(COMMANDS[args.command](args))
-    except (ValueError, TypeError, DatasetUnavailableError, FeatureExtractorUnavailableError) as error:
+    except (ValueError, TypeError, ConnectionError, FetchError) as error:  # ConnectionError: data or weights offline
         print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -122,8 +122,10 @@ def cache_key(files: dict[str, registry.PackageFile]) -> str:
     return hashlib.sha256(parameters.encode()).hexdigest()[:16]
 
 
-def arrays(files: dict[str, registry.PackageFile] = FILES, folder: pathlib.Path | None = None) -> dict:
-    """The decoded arrays, from the cache if present, else from the verified tarballs (then cached atomically)."""
+def arrays(files: dict[str, registry.PackageFile] | None = None, folder: pathlib.Path | None = None) -> dict:
+    """The decoded arrays, from the cache if present, else from the verified tarballs (then cached atomically).
+    `files` defaults to FILES, the pinned tarballs."""
+    files = files or FILES
     cached = settings.cache_dir() / "datasets" / f"emoji-{VERSION}-{cache_key(files)}.npz"
     if cached.is_file():
         with np.load(cached) as stored:
@@ -140,7 +142,7 @@ def load(folder: pathlib.Path | None = None) -> data.ImageDataset:
     """The 1,994 people emoji as float32 (1994, 64, 64, 3) in [-1, 1]. Labels are the skin tones (0: none, then
     light to dark); the factors are vendor, skin_tone, design and subcategory; the ids are the file stems.
     `folder` holds the tarballs (default: registry.cache_dir())."""
-    decoded = arrays(FILES, folder)
+    decoded = arrays(folder=folder)
     images = data.uint8_to_unit(decoded["images"])
     factors = {key: decoded[key] for key in ("vendor", "skin_tone", "design", "subcategory")}
     return data.ImageDataset(name="emoji", images=images, labels=decoded["skin_tone"], class_names=SKIN_TONES,

@@ -4,6 +4,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import pathlib
 import tarfile
 
@@ -146,3 +147,22 @@ def test_heldout_groups_takes_a_fifth_of_the_groups_and_checks_its_input():
         data.heldout_groups(groups, fraction=1.5)
     with pytest.raises(ValueError, match="one group per image"):
         data.heldout_groups(np.zeros((2, 2)))
+
+
+def test_the_fetch_command_packs_both_vendors_verifies_and_decodes(tarballs, tmp_path, monkeypatch, capsys):
+    from gan_utils.__main__ import main
+
+    folder, files = tarballs
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"  # serves the test's tarballs by package name, as `npm pack NAME@VERSION` would
+    npm.write_text("#!/bin/sh\n" + "".join(f'case "$3" in {f.package}@{f.version}) cp {folder / f.name} . ;; esac\n'
+                                            for f in files.values()))
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(registry, "cache_dir", lambda: tmp_path / "fetched")
+    assert main(["fetch", "emoji"]) == 0
+    printed = capsys.readouterr().out
+    assert "emoji: 2 files verified" in printed and "17 images decoded into the cache" in printed
+    assert sorted(p.name for p in (tmp_path / "fetched").iterdir()) == sorted(f.name for f in files.values())
+    assert emoji.load(tmp_path / "fetched").images.shape == (17, 64, 64, 3)
