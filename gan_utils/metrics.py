@@ -1,4 +1,4 @@
-"""FID, KID, precision/recall and the memorisation check, on feature vectors.
+"""FID, KID, precision/recall and the memorisation check, on feature vectors; sharpness on images.
 
 Pure NumPy/SciPy: features arrive as float arrays (N, D), computed elsewhere by a classifier.
 """
@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, ndimage
 
 #: Diagonal offset added to both covariances when (S1 S2)^(1/2) is not finite, as in Heusel et al.'s code.
 SQRTM_EPS = 1e-6
@@ -352,7 +352,35 @@ class MemorisationReport:
     copies: float
 
 
-def memorisation_check(generated, training, held_out) -> MemorisationReport:
+def image_variants(images, *, shift: int = 0, mirror: bool = False):
+    """Yield `images` (N, H, W, C) moved by every offset up to `shift` pixels on each axis (edges repeated into
+    the gap) and, with `mirror`, the left-right mirror image of each: (2 shift + 1)^2 (x 2) arrays in all, one at a
+    time, so the copies never sit in memory together."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"image_variants needs images (N, H, W, C); got shape {images.shape}.")
+    shift = _positive_int(shift, "shift", minimum=0)
+    if 2 * shift >= min(images.shape[1:3]):
+        raise ValueError(f"shift={shift} leaves nothing of a {images.shape[1]}x{images.shape[2]} image; use a few pixels.")
+    padded = np.pad(images, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="edge")
+    height, width = images.shape[1:3]
+    for source in (padded, padded[:, :, ::-1]) if mirror else (padded,):
+        for dy in range(2 * shift + 1):
+            for dx in range(2 * shift + 1):
+                yield source[:, dy:dy + height, dx:dx + width]
+
+
+def nearest_variant_distances(queries, references, *, shift: int = 0, mirror: bool = False) -> np.ndarray:
+    """Distance from each query image to its nearest reference image, shifted by up to `shift` pixels and, with
+    `mirror`, mirrored: a flipped or shifted copy of a reference counts as that reference."""
+    nearest = None
+    for variant in image_variants(references, shift=shift, mirror=mirror):
+        distances = nearest_distances(queries, variant)
+        nearest = distances if nearest is None else np.minimum(nearest, distances)
+    return nearest
+
+
+def memorisation_check(generated, training, held_out, *, shift: int = 0, mirror: bool = False) -> MemorisationReport:
     """Compare generated-to-nearest-training with held-out-to-nearest-training distances.
 
     Takes features (N, D) or images (N, H, W, C, flattened); `held_out` must be real samples the
@@ -360,14 +388,21 @@ def memorisation_check(generated, training, held_out) -> MemorisationReport:
     well above 0.01) means generated images sit closer to training images than fresh real images
     do, a sign of memorisation; a ratio near or above 1 is healthy. If half or more of held_out
     duplicates training exactly, the ratio is NaN and a UserWarning says why.
+
+    On images, `shift` and `mirror` compare against the training images moved by up to `shift` pixels and
+    mirrored too (image_variants), so a flipped or shifted copy counts as a copy.
     """
-    generated = _flat_samples(generated, "generated")
-    training = _flat_samples(training, "training")
-    held_out = _flat_samples(held_out, "held_out")
-    _same_dimension(generated, training, "generated", "training")
-    _same_dimension(held_out, training, "held_out", "training")
-    generated_to_train = nearest_distances(generated, training)
-    held_out_to_train = nearest_distances(held_out, training)
+    if shift or mirror:
+        generated_to_train = nearest_variant_distances(generated, training, shift=shift, mirror=mirror)
+        held_out_to_train = nearest_variant_distances(held_out, training, shift=shift, mirror=mirror)
+    else:
+        generated = _flat_samples(generated, "generated")
+        training = _flat_samples(training, "training")
+        held_out = _flat_samples(held_out, "held_out")
+        _same_dimension(generated, training, "generated", "training")
+        _same_dimension(held_out, training, "held_out", "training")
+        generated_to_train = nearest_distances(generated, training)
+        held_out_to_train = nearest_distances(held_out, training)
     held_median = float(np.median(held_out_to_train))
     if held_median == 0.0:
         warnings.warn("At least half of held_out also appears exactly in training (median nearest distance 0), "
@@ -381,3 +416,28 @@ def memorisation_check(generated, training, held_out) -> MemorisationReport:
         ratio=float(np.median(generated_to_train)) / held_median if held_median > 0 else float("nan"),
         copies=float(np.mean(generated_to_train <= threshold)),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sharpness
+
+LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float64)  # the 5-point discrete Laplacian
+
+
+def high_frequency_energy(images) -> float:
+    """Mean squared response of the 5-point discrete Laplacian, per pixel and channel, over images (N, H, W, C):
+    the energy a high-pass filter lets through. Blur lowers it, noise raises it; a flat image has none."""
+    images = np.asarray(images, np.float64)
+    if images.ndim != 4:
+        raise ValueError(f"high_frequency_energy needs images (N, H, W, C); got shape {images.shape}.")
+    laplacian = ndimage.correlate(images, LAPLACIAN[None, :, :, None], mode="nearest")  # per image and channel
+    return float(np.mean(laplacian ** 2))
+
+
+def sharpness(generated, real) -> float:
+    """High-frequency energy of generated images over that of real images: 1 is right, below 1 is blur, above
+    1 is noise or artefacts."""
+    real_energy = high_frequency_energy(real)
+    if real_energy == 0:
+        raise ValueError("The real images are flat (no high-frequency energy), so sharpness is undefined.")
+    return high_frequency_energy(generated) / real_energy

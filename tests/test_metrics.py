@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from scipy.spatial.distance import cdist
 
 from gan_utils import metrics
@@ -311,3 +312,54 @@ def test_mean_pairwise_distance_matches_scipy():
     assert metrics.mean_pairwise_distance(x) == pytest.approx(pdist(x).mean(), rel=1e-9)
     with pytest.raises(ValueError, match="at least 2 samples"):
         metrics.mean_pairwise_distance(x[:1])
+
+
+# ---------------------------------------------------------------- sharpness and shift-aware memorisation
+
+
+def test_high_frequency_energy_matches_closed_forms():
+    flat = np.full((2, 8, 8, 3), 0.3)
+    assert metrics.high_frequency_energy(flat) == 0
+    checker = np.indices((8, 8)).sum(axis=0) % 2 * 2.0 - 1  # +-1 checkerboard: the Laplacian is -8 v inside
+    energy = metrics.high_frequency_energy(checker[None, :, :, None])
+    inside = 36 * 64  # the 6x6 interior pixels each give (-8)^2
+    # on the edge, "nearest" repeats the pixel itself: -6 v at the sides, -4 v in the corners
+    edges = 24 * 36 + 4 * 16
+    assert energy == pytest.approx((inside + edges) / 64)
+
+
+def test_sharpness_is_one_for_the_same_images_below_for_blur_and_above_for_noise():
+    rng = np.random.default_rng(0)
+    real = np.clip(rng.normal(0, 0.5, (4, 16, 16, 1)), -1, 1)
+    assert metrics.sharpness(real, real) == pytest.approx(1.0)
+    blurred = ndimage.gaussian_filter(real, sigma=(0, 1, 1, 0))
+    assert metrics.sharpness(blurred, real) < 0.3
+    noisy = real + rng.normal(0, 0.5, real.shape)
+    assert metrics.sharpness(noisy, real) > 1.5
+    with pytest.raises(ValueError, match="flat"):
+        metrics.sharpness(real, np.zeros_like(real))
+
+
+def test_image_variants_shift_with_repeated_edges_and_mirror():
+    image = np.arange(16, dtype=float).reshape(1, 4, 4, 1)
+    variants = list(metrics.image_variants(image, shift=1, mirror=True))
+    assert len(variants) == 18 and all(v.shape == image.shape for v in variants)
+    assert any(np.array_equal(v, image) for v in variants)
+    assert any(np.array_equal(v, image[:, :, ::-1]) for v in variants)
+    right = variants[3]  # dy = 1, dx = 0: content moved one pixel right, the left column repeated
+    assert np.array_equal(right[0, :, 1:, 0], image[0, :, :-1, 0]) and np.array_equal(right[0, :, 0], image[0, :, 0])
+    with pytest.raises(ValueError, match="leaves nothing"):
+        list(metrics.image_variants(image, shift=2))
+
+
+def test_a_flipped_or_shifted_copy_counts_as_a_copy_only_when_asked():
+    rng = np.random.default_rng(1)
+    training = rng.uniform(-1, 1, (20, 12, 12, 3))
+    held_out = rng.uniform(-1, 1, (20, 12, 12, 3))
+    flipped = training[:, :, ::-1]
+    shifted = np.pad(training, ((0, 0), (0, 0), (2, 0), (0, 0)), mode="edge")[:, :, :12]
+    plain = metrics.memorisation_check(flipped, training, held_out)
+    aware = metrics.memorisation_check(flipped, training, held_out, shift=2, mirror=True)
+    assert plain.ratio > 0.9 and aware.copies == 1 and aware.ratio == 0  # unseen flips look new to a plain check
+    assert metrics.memorisation_check(shifted, training, held_out, shift=2).copies == 1
+    assert metrics.memorisation_check(shifted, training, held_out, shift=1).ratio > 0.9
