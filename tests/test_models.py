@@ -202,7 +202,7 @@ def test_dcgan_discriminator_rejects_bad_arguments_with_a_clear_sentence(kwargs,
 
 
 def test_generator_output_check_names_the_inconsistent_settings(monkeypatch):
-    monkeypatch.setattr(models.dcgan, "_start_size", lambda strides: 4)  # a start grid that cannot reach 32x32
+    monkeypatch.setattr(models.dcgan, "_start_size", lambda strides, resolution: 4)  # a start grid that cannot reach 32x32
     with pytest.raises(ValueError, match=r"output shape is \(16, 16, 1\), not \(32, 32, 1\): strides=\(2,\)"):
         models.dcgan_generator(channels=1, **dict(SMALL_G, filters=(4,), strides=(2,)))
 
@@ -417,3 +417,24 @@ def test_conditional_models_save_and_load_in_safe_mode(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True)
     z, labels = np.zeros((2, 8), "float32"), np.array([[1], [2]], "int32")
     np.testing.assert_allclose(loaded([z, labels]), generator([z, labels]), atol=1e-6)
+
+
+@pytest.mark.parametrize("resolution", models.RESOLUTIONS)
+def test_dcgan_builders_make_every_resolution_with_one_stage_per_doubling(resolution):
+    stages = resolution.bit_length() - 5  # stride-2 up-blocks: 2 at 32, 3 at 64, 4 at 128
+    generator = models.dcgan_generator(8, 3, dense_filters=8, filters=(8,) * stages, strides=(2,) * stages,
+                                       resolution=resolution)
+    discriminator = models.dcgan_discriminator(3, filters=(4,) * (stages + 1), resolution=resolution)
+    assert generator.output_shape == (None, resolution, resolution, 3)
+    assert discriminator.input_shape == (None, resolution, resolution, 3) and discriminator.output_shape == (None, 1)
+    assert generator.get_layer("reshape").output.shape[1] == 4  # the same 4x4 start at every resolution
+    assert discriminator.get_layer(f"down{stages + 1}").output.shape[1] == 4
+
+
+def test_builders_refuse_other_resolutions_and_too_many_blocks():
+    with pytest.raises(ValueError, match="resolution must be one of 32, 64, 128"):
+        models.dcgan_generator(8, 1, resolution=48)
+    with pytest.raises(ValueError, match="resolution must be one of 32, 64, 128"):
+        models.dcgan_discriminator(1, resolution=True)
+    with pytest.raises(ValueError, match=r"filters must have 1 to 6 entries \(each block halves the 64x64"):
+        models.dcgan_discriminator(1, filters=(2,) * 7, resolution=64)

@@ -11,7 +11,7 @@ import contextlib
 import keras
 
 from gan_utils.models.dcgan import (ACTIVATIONS, CHANNELS, DISCRIMINATOR_NORMS, GENERATOR_NORMS, LEAKY_SLOPE,
-                                    MAX_DISCRIMINATOR_BLOCKS, UPSAMPLES, dcgan_discriminator, dcgan_generator,
+                                    RESOLUTIONS, UPSAMPLES, dcgan_discriminator, dcgan_generator,
                                     mlp_discriminator, mlp_generator)
 from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, SpectralNormalization,
                                      batch_coupled_layers, power_iteration_paused)

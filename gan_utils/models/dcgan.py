@@ -1,4 +1,4 @@
-"""Generator and discriminator builders: the MLPs of chapter 1 and the DCGAN family at 32x32.
+"""Generator and discriminator builders: the MLPs of chapter 1 and the DCGAN family at 32, 64 or 128 pixels.
 
 Generators map latent noise z to samples; discriminators return one logit per sample
 (the probability that the input is real is sigmoid(logit)).
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import keras
 
-from gan_utils.data import SIZE  # the book's resolution: images are (SIZE, SIZE, channels)
+from gan_utils.data import SIZE  # part one's resolution, the builders' default
 from gan_utils.models.layers import MinibatchStdDev, SpectralNormalization
 
 CHANNELS = (1, 3)
@@ -19,7 +19,7 @@ DISCRIMINATOR_NORMS = ("none", "batch", "layer")
 ACTIVATIONS = ("relu", "leaky_relu")
 UPSAMPLES = ("transpose", "resize")
 LEAKY_SLOPE = 0.2  # the DCGAN paper's slope for LeakyReLU
-MAX_DISCRIMINATOR_BLOCKS = 5  # 32 -> 1 pixel after five stride-2 convolutions
+RESOLUTIONS = (32, 64, 128)  # image sides the builders make: (R, R, channels)
 
 
 def _check_positive(**sizes: int) -> None:
@@ -73,17 +73,25 @@ def _activation_layer(activation: str, name: str) -> keras.layers.Layer:
     return keras.layers.ReLU(name=name)
 
 
-def _start_size(strides: tuple[int, ...]) -> int:
-    """The side of the generator's first feature map: SIZE halved once per stride-2 block and once for to_image."""
+def _check_resolution(resolution) -> int:
+    if isinstance(resolution, bool) or resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {', '.join(map(str, RESOLUTIONS))} (the image side in "
+                         f"pixels); got {resolution!r}.")
+    return int(resolution)
+
+
+def _start_size(strides: tuple[int, ...], resolution: int) -> int:
+    """The side of the generator's first feature map: the resolution halved once per stride-2 block and once
+    for to_image."""
     doublings = strides.count(2) + 1
-    if SIZE % 2**doublings:
+    if resolution % 2**doublings:
         raise ValueError(
             f"strides={strides!r} has {strides.count(2)} stride-2 blocks; with the final 2x upsampling in "
             f"to_image that doubles the size {doublings} times, so the first feature map would be "
-            f"{SIZE}/2**{doublings} = {SIZE / 2**doublings:g} pixels wide. Use at most "
-            f"{SIZE.bit_length() - 2} stride-2 blocks (set the others to 1)."
+            f"{resolution}/2**{doublings} = {resolution / 2**doublings:g} pixels wide. Use at most "
+            f"{resolution.bit_length() - 2} stride-2 blocks (set the others to 1)."
         )
-    return SIZE // 2**doublings
+    return resolution // 2**doublings
 
 
 def mlp_generator(latent_dim: int = 2, output_dim: int = 2, *, width: int = 128, depth: int = 3) -> keras.Model:
@@ -117,16 +125,18 @@ def dcgan_generator(
     upsample: str = "transpose",
     num_classes: int = 0,
     sync_batch_norm: bool = False,
+    resolution: int = SIZE,
     name: str = "generator",
 ) -> keras.Model:
-    """A DCGAN generator from z of shape (latent_dim,) to images (32, 32, channels), float32 in [-1, 1].
+    """A DCGAN generator from z of shape (latent_dim,) to images (resolution, resolution, channels), float32 in
+    [-1, 1].
 
     With num_classes > 0 it is class-conditional: its inputs are [z, label] (label an int of shape (1,))
     and a learned embedding of the label, of size latent_dim, is concatenated to z before "project".
 
     z -> Dense "project" to an s x s x dense_filters map -> one up-block per (filter, stride)
     ("up1", "up2", ...) -> "to_image", which doubles the size once more to `channels` -> tanh.
-    s = 32 / 2**(number of stride-2 blocks + 1). upsample="transpose" uses Conv2DTranspose;
+    s = resolution / 2**(number of stride-2 blocks + 1). upsample="transpose" uses Conv2DTranspose;
     "resize" uses nearest-neighbour UpSampling2D then Conv2D (no checkerboard artefacts).
     With norm="batch" each hidden layer is followed by BatchNormalization, and the layer before it
     has no bias (the normalisation would cancel it); sync_batch_norm computes its statistics over the
@@ -150,7 +160,8 @@ def dcgan_generator(
     _check_choice("upsample", upsample, UPSAMPLES)
     _check_flag(sync_batch_norm=sync_batch_norm)
     _check_name(name)
-    start = _start_size(strides)
+    resolution = _check_resolution(resolution)
+    start = _start_size(strides, resolution)
     batch_norm = norm == "batch"
 
     def finish(x, prefix):
@@ -182,10 +193,11 @@ def dcgan_generator(
     image = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
     model = keras.Model(inputs, image, name=name)
 
-    if tuple(model.output.shape[1:]) != (SIZE, SIZE, channels):
+    if tuple(model.output.shape[1:]) != (resolution, resolution, channels):
         raise ValueError(
-            f"The generator's output shape is {tuple(model.output.shape[1:])}, not ({SIZE}, {SIZE}, {channels}): "
-            f"strides={strides!r} with upsample={upsample!r} do not grow the {start}x{start} start to {SIZE}x{SIZE}."
+            f"The generator's output shape is {tuple(model.output.shape[1:])}, not ({resolution}, {resolution}, "
+            f"{channels}): strides={strides!r} with upsample={upsample!r} do not grow the {start}x{start} start "
+            f"to {resolution}x{resolution}."
         )
     return model
 
@@ -202,9 +214,11 @@ def dcgan_discriminator(
     minibatch_std: bool = False,
     num_classes: int = 0,
     sync_batch_norm: bool = False,
+    resolution: int = SIZE,
     name: str = "discriminator",
 ) -> keras.Model:
-    """A DCGAN discriminator from images (32, 32, channels) in [-1, 1] to one float32 logit per image, shape (N, 1).
+    """A DCGAN discriminator from images (resolution, resolution, channels) in [-1, 1] to one float32 logit per
+    image, shape (N, 1).
 
     One block per entry of filters ("down1", "down2", ...): a stride-2 Conv2D that halves the size,
     then norm (never on the first block, as in DCGAN), the activation and optional Dropout.
@@ -232,10 +246,12 @@ def dcgan_discriminator(
     sync_batch_norm (norm="batch" only) computes batch statistics over the global batch when distributed.
     """
     channels = _check_channels(channels)
+    resolution = _check_resolution(resolution)
     filters = _int_tuple("filters", filters)
-    if not 1 <= len(filters) <= MAX_DISCRIMINATOR_BLOCKS:
+    max_blocks = resolution.bit_length() - 1  # halvings down to one pixel
+    if not 1 <= len(filters) <= max_blocks:
         raise ValueError(
-            f"filters must have 1 to {MAX_DISCRIMINATOR_BLOCKS} entries (each block halves the {SIZE}x{SIZE} "
+            f"filters must have 1 to {max_blocks} entries (each block halves the {resolution}x{resolution} "
             f"image); got {len(filters)}: {filters!r}."
         )
     _check_positive(kernel_size=kernel_size)
@@ -261,7 +277,7 @@ def dcgan_discriminator(
             return SpectralNormalization(layer, name=prefix, **kwargs)
         return layer
 
-    image = keras.Input((SIZE, SIZE, channels), name="image")
+    image = keras.Input((resolution, resolution, channels), name="image")
     x = image
     for i, n_filters in enumerate(filters, start=1):
         prefix = f"down{i}"
