@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from collections.abc import Callable
 
 import keras
@@ -42,6 +43,7 @@ class Recipe:
     augment: tuple = ()  # DiffAugment policy, names from augment.POLICIES, applied to real and fake images
     num_classes: int = 0  # > 0: a class-conditional generator and projection discriminator (chapter 7)
     n_critic: int = 1  # discriminator steps per generator step, each on its own real batch (WGAN-GP uses 5)
+    resolution: int = 32  # the image side the recipe was tuned for; at_resolution() adapts it to another
 
     def __post_init__(self):
         losses.generator_loss(self.g_loss)  # raises on an unknown name
@@ -66,15 +68,45 @@ class Recipe:
             raise ValueError(f"recipe {self.name!r}: R1 and gradient penalties need per-sample input gradients, "
                              f"but its discriminator couples the samples of a batch (minibatch std or batch "
                              f"norm). Switch those off in the discriminator, or drop the penalty.")
+        if self.resolution not in models.RESOLUTIONS or isinstance(self.resolution, bool):
+            raise ValueError(f"recipe {self.name!r}: resolution must be one of "
+                             f"{', '.join(map(str, models.RESOLUTIONS))}; got {self.resolution!r}.")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"recipe {self.name!r}: ema_decay must be in [0, 1), 0 for no EMA generator "
                              f"(0.999 is typical); got {self.ema_decay!r}.")
 
+    def at_resolution(self, resolution: int) -> "Recipe":
+        """This recipe for `resolution`-pixel images: per doubling of its own resolution one more stride-2
+        up-block at the generator's end and one more down-block at the discriminator's start, each with half
+        the width of its neighbour; per halving one block fewer on each side. Says so in a UserWarning."""
+        if resolution not in models.RESOLUTIONS or isinstance(resolution, bool):
+            raise ValueError(f"resolution must be one of {', '.join(map(str, models.RESOLUTIONS))}; got {resolution!r}.")
+        if resolution == self.resolution:
+            return self
+        g_filters, strides = list(self.generator["filters"]), list(self.generator["strides"])
+        d_filters = list(self.discriminator["filters"])
+        steps = (resolution.bit_length() - self.resolution.bit_length())
+        for _ in range(steps):
+            g_filters.append(max(1, g_filters[-1] // 2))
+            strides.append(2)
+            d_filters.insert(0, max(1, d_filters[0] // 2))
+        for _ in range(-steps):
+            if strides[-1] != 2 or len(d_filters) < 2:
+                raise ValueError(f"recipe {self.name!r} has no stride-2 block to drop for {resolution}x{resolution}.")
+            g_filters.pop(), strides.pop(), d_filters.pop(0)
+        warnings.warn(f"recipe {self.name!r} was tuned for {self.resolution}x{self.resolution} images; at "
+                      f"{resolution}x{resolution} its generator's blocks are {tuple(g_filters)} and its "
+                      f"discriminator's {tuple(d_filters)}, untuned.", UserWarning, stacklevel=2)
+        return dataclasses.replace(self, resolution=resolution,
+                                   generator={**self.generator, "filters": tuple(g_filters), "strides": tuple(strides)},
+                                   discriminator={**self.discriminator, "filters": tuple(d_filters)})
+
     def build_models(self, channels: int, *, mixed_precision: bool = False) -> tuple[keras.Model, keras.Model]:
-        """A fresh (generator, discriminator) pair for images with `channels` channels; mixed_precision
-        builds them with the mixed_float16 policy (float16 maths, float32 weights and outputs)."""
+        """A fresh (generator, discriminator) pair for images with `channels` channels at the recipe's
+        resolution; mixed_precision builds them with the mixed_float16 policy (float16 maths, float32 weights
+        and outputs)."""
         common = {"num_classes": self.num_classes,  # batch statistics over the global batch when distributed
-                  "sync_batch_norm": distribute.num_replicas() > 1}
+                  "sync_batch_norm": distribute.num_replicas() > 1, "resolution": self.resolution}
         with models.dtype_policy(MIXED_POLICY if mixed_precision else "float32"):
             generator = models.dcgan_generator(self.latent_dim, channels, **common, **self.generator)
             discriminator = models.dcgan_discriminator(channels, **common, **self.discriminator)

@@ -169,3 +169,26 @@ def test_n_critic_must_be_a_positive_integer(n_critic):
 def test_n_critic_survives_the_json_round_trip():
     recipe = dataclasses.replace(recipes.get_recipe("dcgan"), n_critic=5)
     assert recipes.Recipe.from_json(recipe.to_json()).n_critic == 5
+
+
+def test_at_resolution_adds_one_stage_per_doubling_and_says_so():
+    dcgan = recipes.get_recipe("dcgan")
+    assert dcgan.resolution == 32 and dcgan.at_resolution(32) is dcgan
+    with pytest.warns(UserWarning, match=r"tuned for 32x32 images; at 64x64 its generator's blocks are "
+                                         r"\(128, 64, 32\) and its discriminator's \(32, 64, 128, 256\)"):
+        at64 = dcgan.at_resolution(64)
+    assert at64.resolution == 64 and at64.generator["strides"] == (2, 2, 2)
+    generator, discriminator = at64.build_models(3)
+    assert generator.output_shape == (None, 64, 64, 3) and discriminator.input_shape == (None, 64, 64, 3)
+    with pytest.warns(UserWarning):
+        assert at64.at_resolution(32).generator == dcgan.generator  # and back
+    with pytest.raises(ValueError, match="resolution must be one of 32, 64, 128"):
+        dcgan.at_resolution(256)
+
+
+def test_a_recipe_stores_its_resolution_in_json():
+    with pytest.warns(UserWarning):
+        at128 = recipes.get_recipe("best").at_resolution(128)
+    assert recipes.Recipe.from_json(at128.to_json()) == at128
+    with pytest.raises(ValueError, match="resolution must be one of"):
+        dataclasses.replace(at128, resolution=100)
