@@ -421,7 +421,7 @@ def test_conditional_models_save_and_load_in_safe_mode(tmp_path):
 
 @pytest.mark.parametrize("resolution", models.RESOLUTIONS)
 def test_dcgan_builders_make_every_resolution_with_one_stage_per_doubling(resolution):
-    stages = resolution.bit_length() - 5  # stride-2 up-blocks: 2 at 32, 3 at 64, 4 at 128
+    stages = resolution.bit_length() - 4  # stride-2 up-blocks: 2 at 32, 3 at 64, 4 at 128
     generator = models.dcgan_generator(8, 3, dense_filters=8, filters=(8,) * stages, strides=(2,) * stages,
                                        resolution=resolution)
     discriminator = models.dcgan_discriminator(3, filters=(4,) * (stages + 1), resolution=resolution)
