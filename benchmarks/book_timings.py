@@ -11,6 +11,7 @@ MB means 2**20 bytes.
     python benchmarks/book_timings.py                        # every chapter, cpu profile
     python benchmarks/book_timings.py --profile smoke book/01_theory.ipynb --json timings.json
     python benchmarks/book_timings.py --smoke                # checks the measurement itself, in seconds
+    python benchmarks/book_timings.py book/06_quality.ipynb --keep-outputs /tmp/executed  # read its glued numbers
 
 Budget goals (reported, never asserted in tests): smoke <= 60 s per notebook, cpu peak < 4096 MB.
 """
@@ -36,8 +37,9 @@ CPU_PEAK_MB_GOAL = 4096
 SMOKE_ARRAY_MB = 200
 
 
-def execute_one(path: pathlib.Path) -> int:
-    """Child process: run one notebook in its own directory; print seconds and the kernel's peak RSS."""
+def execute_one(path: pathlib.Path, keep_outputs: pathlib.Path | None = None) -> int:
+    """Child process: run one notebook in its own directory; print seconds and the kernel's peak RSS, and write
+    the executed notebook into `keep_outputs` if given."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -52,15 +54,19 @@ def execute_one(path: pathlib.Path) -> int:
         print(error, file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
+    if keep_outputs:
+        keep_outputs.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, keep_outputs / path.name)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
     print(RESULT_MARKER + json.dumps({"seconds": seconds, "peak_mb": peak_kib / 1024}))
     return 0
 
 
-def measure(path: pathlib.Path, profile: str) -> dict:
+def measure(path: pathlib.Path, profile: str, keep_outputs: pathlib.Path | None = None) -> dict:
     """Run one notebook in a fresh process; returns its result row (with 'error' set if it failed)."""
     env = dict(os.environ, GAN_BOOK_PROFILE=profile)
-    child = subprocess.run([sys.executable, __file__, "--execute-one", str(path)],
+    keep = ["--keep-outputs", str(keep_outputs.resolve())] if keep_outputs else []
+    child = subprocess.run([sys.executable, __file__, "--execute-one", str(path), *keep],
                            env=env, capture_output=True, text=True)
     row = {"notebook": _display_name(path), "profile": profile, "seconds": None, "peak_mb": None, "error": None}
     results = [line[len(RESULT_MARKER):] for line in child.stdout.splitlines() if line.startswith(RESULT_MARKER)]
@@ -125,17 +131,20 @@ def smoke() -> int:
         path = pathlib.Path(tmp) / "allocate.ipynb"
         cell = f"import numpy as np\nblock = np.ones({SMOKE_ARRAY_MB} * 2**20 // 8)  # {SMOKE_ARRAY_MB} MB, all touched"
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), path)
-        row = measure(path, "smoke")
+        row = measure(path, "smoke", keep_outputs=pathlib.Path(tmp) / "executed")
+        kept = pathlib.Path(tmp) / "executed" / path.name
+        executed = kept.is_file() and nbformat.read(kept, as_version=4).cells[0].get("execution_count") == 1
     report([row])
     if row["error"]:
         return 1
-    problems = []
+    problems = [] if executed else [f"--keep-outputs did not write the executed notebook to {kept}"]
     if not row["seconds"] > 0:
         problems.append(f"seconds should be positive; got {row['seconds']}")
     if not row["peak_mb"] >= SMOKE_ARRAY_MB:
         problems.append(f"peak {row['peak_mb']:.0f} MB is below the {SMOKE_ARRAY_MB} MB the notebook holds: "
                         "the kernel's memory is not being measured")
-    print("smoke check: " + ("; ".join(problems) if problems else f"ok (peak >= {SMOKE_ARRAY_MB} MB, seconds > 0)"))
+    print("smoke check: " + ("; ".join(problems) if problems
+                             else f"ok (peak >= {SMOKE_ARRAY_MB} MB, seconds > 0, executed notebook kept)"))
     return 1 if problems else 0
 
 
@@ -145,11 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=["smoke", "cpu", "gpu"], default="cpu")
     parser.add_argument("--json", type=pathlib.Path, metavar="OUT", help="also write the figures here")
     parser.add_argument("--smoke", action="store_true", help="check the measurement on a tiny generated notebook")
+    parser.add_argument("--keep-outputs", type=pathlib.Path, metavar="DIR",
+                        help="write each executed notebook, outputs included, into DIR")
     parser.add_argument("--execute-one", type=pathlib.Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.execute_one:
-        return execute_one(args.execute_one.resolve())
+        return execute_one(args.execute_one.resolve(), args.keep_outputs)
     if args.smoke:
         return smoke()
     notebooks = args.notebooks or default_notebooks()
@@ -161,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for path in notebooks:
         print(f"running {_display_name(path)} in the {args.profile} profile ...", flush=True)
-        rows.append(measure(path, args.profile))
+        rows.append(measure(path, args.profile, args.keep_outputs))
     report(rows)
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "results": rows}, indent=1) + "\n")

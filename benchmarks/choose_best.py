@@ -41,7 +41,6 @@ import os
 import pathlib
 import resource
 import sys
-import tempfile
 
 from gan_utils import settings  # first: importing gan_utils quiets TensorFlow's start-up logs
 
@@ -181,16 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                          "scores": {k: None if v is None else float(v) for k, v in r.scores.items()}}
                         for r in results]}
     markdown = effect_lines(rows, markdown=True)
-    if args.smoke and not args.json:  # exercise the writing, keep nothing
-        with tempfile.TemporaryDirectory(prefix="choose-best-smoke-") as folder:
-            path = pathlib.Path(folder) / "choose_best.json"
-            write_results(path, figures, markdown)
-            json.loads(path.read_text()), path.with_suffix(".md").read_text()
-        print("results: written to a temporary folder, read back and removed (smoke; --json keeps them)")
-        return 0
-    path = args.json or DEFAULT_JSON
-    write_results(path, figures, markdown)
-    print(f"results: {path} and {path.with_suffix('.md')}")
+    settings.store_results(lambda path: write_results(path, figures, markdown), args.json, DEFAULT_JSON,
+                           smoke=args.smoke)
     return 0
 
 

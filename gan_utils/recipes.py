@@ -180,8 +180,9 @@ RECIPES["best"] = dataclasses.replace(
     description="Chapter 6's combination for small datasets: the dcgan networks and losses plus "
     "differentiable augmentation (translation and cutout) of real and generated images, two time-scale "
     "learning rates (D 4e-4, G 2e-4, a constant ratio) and an EMA generator (decay 0.999) for sampling; no "
-    "spectral normalisation, minibatch std or hinge loss. Chosen with benchmarks/choose_best.py on seeds "
-    "100-104; chapter 6 re-measures it on seeds 0-4.",
+    "spectral normalisation, minibatch std or hinge loss. Chosen with benchmarks/choose_best.py (20 epochs, "
+    "seeds 100-104) and benchmarks/time_to_quality.py (ten minutes, seeds 0-2: the longer budget decides where "
+    "the two disagree); chapter 6 re-measures it on seeds 0-4.",
     d_learning_rate=4e-4,
     ema_decay=0.999,
     augment=AUGMENT_POLICY,
@@ -213,8 +214,8 @@ RECIPES["fashion_mnist"] = dataclasses.replace(
     augment=(),
 )
 
-SMALL_DATASETS = ("digits", "folder")  # fixed, small collections, where augmentation pays: best is their default
-# (shapes is not among them: any number can be drawn, and best learns its sparse images slowly, chapter 7)
+SMALL_DATASETS = ("digits", "folder")  # fixed, small collections, whose discriminators overfit: best is their default
+# (shapes is not among them: any number can be drawn, so augmentation has nothing to prevent, chapter 7)
 DATASET_RECIPES = {"cifar10": "cifar10", "fashion_mnist": "fashion_mnist"}  # datasets with a recipe of their own
 
 @dataclasses.dataclass(frozen=True)
@@ -281,10 +282,16 @@ def one_change_variants(recipe: Recipe) -> dict[str, Recipe]:
 
 
 def get_recipe(name: str) -> Recipe:
-    """The recipe called `name`."""
-    if name not in RECIPES:
-        raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
-    return RECIPES[name]
+    """The recipe called `name`: a key of RECIPES, or a one-change variant named as leave_out() and add() name
+    them ("best - augmentation", "dcgan + spectral norm"), so a benchmark or the command line can run it."""
+    if name in RECIPES:
+        return RECIPES[name]
+    for sign, change in ((" - ", leave_out), (" + ", add)):
+        base, found, technique = name.partition(sign)
+        if found and base in RECIPES:
+            return change(RECIPES[base], technique)
+    raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}, or a variant of one such as "
+                     f"'best - augmentation' or 'dcgan + spectral norm' (techniques: {', '.join(TECHNIQUES)}).")
 
 
 def scale_batch(recipe: Recipe, factor: int) -> Recipe:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import logging
 import os
 import pathlib
 import platform
 import random
+import tempfile
 import warnings
 
 import numpy as np
@@ -107,10 +109,10 @@ PROFILES: dict[str, Profile] = {
         classifier_epochs=5,
         eval_samples=1000,
         eval_epochs=(1, 3, 10, 30, 100),
-        comparison_epochs=6,
+        comparison_epochs=3,
         comparison_seeds=5,
         comparison_images=None,
-        leak_epochs=30,
+        leak_epochs=20,
         conditional_epochs=60,
         per_class_samples=100,
         coverage_images=4000,
@@ -212,6 +214,22 @@ def machine_line(info: dict) -> str:
     """machine_info as the one line a benchmark prints under its figures."""
     return (f"machine: {info['cpus']} CPUs, {info.get('gpus', 0)} GPUs, {info['platform']}, Python {info['python']}, "
             f"TensorFlow {info['tensorflow']}, Keras {info['keras']}; date {info['date']}")
+
+
+def store_results(write, path: pathlib.Path | None, default: pathlib.Path, *, smoke: bool) -> None:
+    """Write a benchmark's results with `write(json_path)` (a JSON file and a .md beside it) to `path`, else
+    `default`. A smoke run given no path writes them to a temporary folder, reads them back and removes them:
+    the writing is exercised, and nothing under benchmarks/results/ changes."""
+    if smoke and path is None:
+        with tempfile.TemporaryDirectory(prefix="benchmark-smoke-") as folder:
+            target = pathlib.Path(folder) / default.name
+            write(target)
+            json.loads(target.read_text()), target.with_suffix(".md").read_text()
+        print("results: written to a temporary folder, read back and removed (smoke; --json keeps them)")
+        return
+    target = path or default
+    write(target)
+    print(f"results: {target} and {target.with_suffix('.md')}")
 
 
 def choose_profile(env: dict[str, str] | None = None, gpus: list[str] | None = None) -> tuple[Profile, str]:

@@ -154,3 +154,10 @@ def test_choose_best_reports_one_row_per_technique_with_its_verdict():
         assert row["verdict"] == ("unresolved" if expected == 0 else "helps" if helps else "hurts")
     lines = choose_best.effect_lines(rows, markdown=True)
     assert len(lines) == 2 + len(recipes.TECHNIQUES) and all(line.startswith("| ") for line in lines[2:])
+
+
+def test_time_to_quality_refuses_an_unknown_variant_before_training(capsys):
+    ttq = _time_to_quality()
+    with pytest.raises(SystemExit) as stop:
+        ttq.main(["--smoke", "--recipes", "best - dropout"])
+    assert stop.value.code == 2 and "Unknown technique 'dropout'" in capsys.readouterr().err

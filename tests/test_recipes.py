@@ -45,6 +45,19 @@ def test_default_recipe_is_best_for_small_datasets_and_unknown_names_are_refused
         recipes.get_recipe("stylegan")
 
 
+def test_get_recipe_builds_one_change_variants_by_name():
+    variant = recipes.get_recipe("best - augmentation")
+    assert variant == recipes.leave_out(recipes.get_recipe("best"), "augmentation")
+    assert variant.augment == () and variant.name == "best - augmentation"
+    assert recipes.get_recipe("dcgan + spectral norm").discriminator["spectral_norm"] is True
+    with pytest.raises(ValueError, match="does not use augmentation"):
+        recipes.get_recipe("dcgan - augmentation")
+    with pytest.raises(ValueError, match="Unknown technique 'dropout'"):
+        recipes.get_recipe("best + dropout")
+    with pytest.raises(ValueError, match="'best - augmentation'"):
+        recipes.get_recipe("stylegan - augmentation")
+
+
 GPU_DATASET_RECIPES = [("cifar10", 3), ("fashion_mnist", 1)]  # (recipe, the channels of its dataset)
 
 

@@ -115,3 +115,31 @@ def test_machine_info_names_the_machine_and_its_line_says_it():
     assert set(info) == {"cpus", "gpus", "platform", "python", "tensorflow", "keras", "date"}
     line = settings.machine_line(info)
     assert line.startswith(f"machine: {info['cpus']} CPUs, {info['gpus']} GPUs, ") and info["date"] in line
+
+
+def _write_pair(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"fid": 1.5}\n')
+    path.with_suffix(".md").write_text("| fid |\n")
+
+
+def test_store_results_keeps_real_runs_and_reads_back_smoke_runs_without_keeping_them(tmp_path, capsys):
+    default = tmp_path / "results" / "bench.json"
+    written = []
+    settings.store_results(lambda path: (written.append(path), _write_pair(path)), None, default, smoke=True)
+    assert written[0].name == "bench.json" and not written[0].exists() and not default.exists()
+    assert "read back and removed" in capsys.readouterr().out
+    settings.store_results(_write_pair, None, default, smoke=False)
+    assert default.exists() and default.with_suffix(".md").exists()
+    chosen = tmp_path / "elsewhere.json"
+    settings.store_results(_write_pair, chosen, default, smoke=True)  # --json keeps a smoke run's files
+    assert chosen.exists() and f"results: {chosen}" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_store_results_smoke_fails_on_unreadable_json(tmp_path):
+    def broken(path):
+        path.write_text("{not json")
+        path.with_suffix(".md").write_text("")
+
+    with pytest.raises(ValueError):
+        settings.store_results(broken, None, tmp_path / "bench.json", smoke=True)
