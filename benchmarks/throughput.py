@@ -1,8 +1,8 @@
 """Training images per second of one GAN step: gan_utils' trainer (GAN.fit) against a plain tf.function loop,
 and the dcgan step under each speed setting: eager, tf.function, XLA, mixed precision and distribution.
 
-Every configuration trains on the same in-memory random images (float32 32x32x1 in [-1, 1]), fed by
-gan_utils.data.make_pipeline:
+Every configuration trains on the same in-memory random images (float32 32x32x1 in [-1, 1]; 64x64x3, the emoji's
+shape, for the 64x64 rows), fed by gan_utils.data.make_pipeline:
 
     classic, trainer              the classic recipe (batch 256) through GAN.fit, as build_gan makes it
     classic, plain tf.function    the same models and optimisers driven by make_train_step in a Python loop
@@ -20,6 +20,9 @@ gan_utils.data.make_pipeline:
     dcgan, mirrored over GPUs     the row above on GPUs: skipped, with the reason, on machines with fewer than 2
     dcgan, XLA + mixed precision  the gpu profile's step on one GPU: skipped on machines without a GPU
     pipeline alone                the classic batches without training: the ceiling the data can feed
+    classic64, trainer (64x64x3)  keras-io's 64x64 CelebA DCGAN as published (batch 32): what readers copy today
+    dcgan64, trainer (64x64x3)    dcgan at 64x64 (batch 64), one more up/down stage: the book's 64x64 baseline
+    best64, trainer (64x64x3)     best at 64x64 (batch 64): dcgan64 plus augmentation, TTUR and an EMA generator
 
 A row the machine cannot run (no GPU, or a setting that fails here) is printed, and written to the JSON,
 with "skipped: <reason>" and no numbers; the other rows are still measured. Each configuration is built
@@ -79,6 +82,7 @@ SEED = 0
 CHANNELS = 1
 LOGICAL_CPUS = 2  # the mirrored row's devices on a machine with fewer than 2 GPUs
 SPEED_BASELINE = "dcgan, tf.function"
+RECIPES_64 = ("classic64", "dcgan64", "best64")  # the 64x64 rows, on emoji-shaped images
 NOTE_FLOAT16_ON_CPU = ("CPUs lack fast float16 units (TensorFlow falls back to slow float16 kernels), so this row "
                        "shows the cost on this machine; the gain needs a GPU with tensor cores.")
 
@@ -125,9 +129,17 @@ def claim_devices() -> dict:
         return {"gpus": gpus, "mirrored": None, "error": str(error)}
 
 
+def channels_for(recipe: Recipe) -> int:
+    """The channels a row trains on: grey at 32x32 (digits), colour at 64x64 (emoji)."""
+    return CHANNELS if recipe.resolution == 32 else 3
+
+
 def pipeline_for(recipe: Recipe, steps: int) -> tf.data.Dataset:
-    """Batches of random images in [-1, 1]; the same images and order for every configuration of one batch size."""
-    images = np.random.default_rng(SEED).uniform(-1, 1, (recipe.batch_size * IMAGE_BATCHES, 32, 32, CHANNELS))
+    """Batches of random images in [-1, 1] at the recipe's resolution; the same images and order for every
+    configuration of one batch size and resolution."""
+    side = recipe.resolution
+    images = np.random.default_rng(SEED).uniform(-1, 1, (recipe.batch_size * IMAGE_BATCHES, side, side,
+                                                          channels_for(recipe)))
     # Each epoch holds IMAGE_BATCHES batches, so this is more than any run takes; the epochs are made lazily.
     return make_pipeline(images.astype(np.float32), batch_size=recipe.batch_size, seed=SEED,
                          epochs=steps + WARMUP_STEPS)
@@ -139,7 +151,7 @@ def trainer(recipe: Recipe, pipeline: tf.data.Dataset, *, eager: bool = False, *
     `options` go to build_gan (jit_compile, mixed_precision, strategy); eager sets run_eagerly, so Keras
     calls train_step from Python at every step instead of tracing it into a tf.function.
     """
-    gan = build_gan(recipe, CHANNELS, SEED, **options)
+    gan = build_gan(recipe, channels_for(recipe), SEED, **options)
     gan.run_eagerly = eager  # read when fit makes its train function, on the first fit below
     eager_calls = watch_execution(gan)
     timer = StepTimer()
@@ -171,7 +183,7 @@ def watch_execution(gan) -> list[bool]:
 def plain_loop(recipe: Recipe, pipeline: tf.data.Dataset):
     """run(steps) -> seconds of `steps` calls of make_train_step's function, after a warm-up that traces it."""
     settings.seed_everything(SEED)
-    generator, discriminator = recipe.build_models(CHANNELS)
+    generator, discriminator = recipe.build_models(channels_for(recipe))
     g_opt, d_opt = recipe.build_optimizers()
     step = make_train_step(generator, discriminator, g_opt, d_opt, latent_dim=recipe.latent_dim,
                            seed_generator=keras.random.SeedGenerator(SEED), g_loss=recipe.g_loss)
@@ -234,8 +246,9 @@ def mirrored_configurations(dcgan: Recipe, batches: tf.data.Dataset, devices: di
     return [cpu_row, gpu_row]
 
 
-def configurations(classic: Recipe, dcgan: Recipe, steps: int, devices: dict) -> list[Configuration]:
-    """Every row, in the order of the table."""
+def configurations(classic: Recipe, dcgan: Recipe, steps: int, devices: dict,
+                   at_64: tuple[Recipe, ...] = ()) -> list[Configuration]:
+    """Every row, in the order of the table; `at_64` adds one trainer row per 64x64 recipe."""
     classic_batches, dcgan_batches = pipeline_for(classic, steps), pipeline_for(dcgan, steps)
     gpus = devices["gpus"]
     return [
@@ -251,6 +264,8 @@ def configurations(classic: Recipe, dcgan: Recipe, steps: int, devices: dict) ->
                       lambda: trainer(dcgan, dcgan_batches, jit_compile=True, mixed_precision=True),
                       skipped=None if gpus else f"needs a GPU (float16 is slow on CPUs); this machine has {gpus}"),
         Configuration("pipeline alone (classic batches)", classic, lambda: pipeline_alone(classic_batches)),
+        *(Configuration(f"{recipe.name}, trainer (64x64x3)", recipe,
+                        lambda recipe=recipe: trainer(recipe, pipeline_for(recipe, steps))) for recipe in at_64),
     ]
 
 
@@ -267,10 +282,12 @@ def measure(repeats: int, steps: int, batch_size: int | None, devices: dict) -> 
     A configuration that is skipped, or fails to build, warm up or run, gets a row with "skipped" instead.
     """
     classic, dcgan = RECIPES["classic"], RECIPES["dcgan"]
+    at_64 = tuple(RECIPES[name] for name in RECIPES_64)
     if batch_size is not None:
         classic, dcgan = (dataclasses.replace(recipe, batch_size=batch_size) for recipe in (classic, dcgan))
+        at_64 = tuple(dataclasses.replace(recipe, batch_size=batch_size) for recipe in at_64)
     rows, runs = [], {}  # runs: row index -> (recipe, run) of the rows being measured
-    for configuration in configurations(classic, dcgan, steps, devices):
+    for configuration in configurations(classic, dcgan, steps, devices, at_64):
         row = {"configuration": configuration.name}
         if configuration.devices:
             row["devices"] = configuration.devices

@@ -9,7 +9,7 @@ import dataclasses
 import pathlib
 import sys
 
-from gan_utils.data import IMAGE_DATASETS
+from gan_utils.data import IMAGE_DATASETS, RESOLUTIONS
 
 
 UNLIMITED_EPOCHS = 1_000_000  # the total when only --minutes bounds a run
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--minutes", type=_positive_float, help="training wall-clock of this invocation")
     train.add_argument("--seed", type=_integer_at_least(0), default=0)
     train.add_argument("--folder", type=pathlib.Path, help="the image directory, with --dataset folder")
+    train.add_argument("--resolution", type=int, choices=RESOLUTIONS,
+                       help="with --dataset folder: the side its images are resized to (default 32)")
     train.add_argument("--conditional", action="store_true",
                        help="condition both networks on the dataset's class labels (then sample --label K)")
     speed = train.add_argument_group("speed (defaults: the profile's; chapter 8)")
@@ -109,7 +111,12 @@ def _fetch(args) -> str:
 def _train(args) -> str:
     if (args.dataset == "folder") != (args.folder is not None):
         raise ValueError("--folder DIR goes with --dataset folder, and only with it.")
-    from gan_utils import data, recipes, settings, train  # TensorFlow loads here, after the cheap checks
+    if args.resolution is not None and args.dataset != "folder":
+        raise ValueError(f"--resolution goes with --dataset folder; {args.dataset} comes at its native resolution.")
+    import time
+    import warnings
+
+    from gan_utils import data, evaluate, recipes, settings, train  # TensorFlow loads here, after the cheap checks
 
     current = settings.current()
     print(current.banner(), flush=True)
@@ -122,7 +129,16 @@ def _train(args) -> str:
                                      else recipes.default_recipe(args.dataset), profile.batch_scale)
     else:
         recipe = stored
-    dataset = data.load(args.dataset, path=args.folder)
+    started = time.perf_counter()
+    dataset = data.load(args.dataset, path=args.folder, resolution=args.resolution)
+    print(f"loaded {dataset.name}: {len(dataset)} images, {dataset.resolution}x{dataset.resolution}x{dataset.channels}, "
+          f"in {time.perf_counter() - started:.1f} s (outside --minutes)", flush=True)
+    if recipe.resolution != dataset.resolution:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            recipe = recipe.at_resolution(dataset.resolution)
+        for warning in caught:
+            print(f"note: {warning.message}", flush=True)
     if args.conditional and not recipe.num_classes:
         if dataset.labels is None:
             raise ValueError(f"--conditional needs class labels, and {dataset.name} has none; train without it.")
@@ -131,10 +147,10 @@ def _train(args) -> str:
         kind = "a conditional" if stored.num_classes else "an unconditional"
         raise ValueError(f"{args.out} holds {kind} run; resume it "
                          f"{'with' if stored.num_classes else 'without'} --conditional, or use a new run directory.")
-    if args.dataset != "folder":  # keep evaluate's held-out fifth unseen; a reader's own folder is used whole
-        from gan_utils.evaluate import training_part
-
-        dataset = training_part(dataset)
+    heldout = []  # a reader's own folder is used whole
+    if args.dataset != "folder":  # keep evaluate's held-out fifth unseen (for emoji, a fifth of the designs)
+        heldout = evaluate.heldout_items(dataset)
+        dataset = evaluate.training_part(dataset)
     # --minutes alone trains until the time is up; otherwise --epochs (default: the profile's) is the total.
     epochs = args.epochs or (UNLIMITED_EPOCHS if args.minutes else current.profile.epochs)
     total = f"{epochs} epochs in total" if epochs != UNLIMITED_EPOCHS else f"for {args.minutes:g} minutes"
@@ -144,7 +160,7 @@ def _train(args) -> str:
     print(f"speed: mixed precision {'on' if profile.mixed_precision else 'off'}, XLA {profile.jit_compile}, "
           f"batch {recipe.batch_size}, distribution {profile.distribute}", flush=True)
     result = train.train_run(args.out, dataset, recipe, epochs=epochs, seed=args.seed, minutes=args.minutes,
-                             **train.speed_options(profile))
+                             heldout=heldout, **train.speed_options(profile))
     return (f"stopped by {result.stopped_by} after {result.epochs_done} epochs; "
             f"generator in {args.out / 'generator.keras'}")
 
@@ -164,6 +180,7 @@ def _sample(args) -> str:
 
 def _evaluate(args) -> str:
     import json
+    import time
 
     import numpy as np
 
@@ -176,7 +193,10 @@ def _evaluate(args) -> str:
         raise ValueError(f"{args.samples} is not an .npz holding `images` ({error}).") from None
     from gan_utils import evaluate, settings
 
+    started = time.perf_counter()
     ref = evaluate.reference(args.dataset, settings.current().profile, extractor=args.extractor, verbose=False)
+    print(f"reference ready in {time.perf_counter() - started:.0f} s (the extractor and the real features, "
+          "trained and computed once, then cached)", file=sys.stderr, flush=True)
     return json.dumps(evaluate.evaluate(images, ref, seed=args.seed), indent=2)
 
 

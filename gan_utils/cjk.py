@@ -106,9 +106,9 @@ def load(folder: pathlib.Path | None = None) -> data.ImageDataset:
                              labels=rendered["face"], class_names=tuple(rendered["faces"].tolist()),
                              factors={"face": rendered["face"],
                                       "character": np.array([index[c] for c in characters], np.int64)},
-                             ids=characters)
+                             ids=characters, split_by="character")
 
 
 def heldout(dataset: data.ImageDataset, seed: int = 0) -> np.ndarray:
     """The held-out mask: every face of a seeded fifth of the characters."""
-    return data.heldout_groups(dataset.ids, seed=seed)
+    return data.heldout_groups(dataset.groups, seed=seed)

@@ -1,6 +1,7 @@
-"""Datasets as float32 NHWC in [-1, 1] at 32x32, the 2-D toy mixtures, and tf.data pipelines.
+"""Datasets as float32 NHWC in [-1, 1], each at its native resolution, the 2-D toy mixtures, and tf.data pipelines.
 
-Offline: digits, shapes, toy2d. Downloaded (checked, cached by Keras): mnist, fashion_mnist, cifar10.
+Offline: digits, shapes, toy2d (32x32). Fetched from package registries (gan_utils.emoji, gan_utils.cjk): emoji and
+cjk (64x64). Downloaded (checked, cached by Keras): mnist, fashion_mnist, cifar10 (32x32).
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-SIZE = 32  # the book's resolution
+SIZE = 32  # part one's resolution
+RESOLUTIONS = (32, 64, 128)  # the image sides the library works at
 OFFLINE_DATASETS = ("digits", "shapes", "toy2d")
-IMAGE_DATASETS = ("digits", "shapes", "mnist", "fashion_mnist", "cifar10", "folder")
+IMAGE_DATASETS = ("digits", "shapes", "mnist", "fashion_mnist", "cifar10", "emoji", "cjk", "folder")
+NATIVE_RESOLUTION = {"emoji": 64, "cjk": 64}  # every other dataset is 32x32 (a folder: as asked)
 SHAPES_DEFAULT_N = 5000  # images drawn by load("shapes") when n is not given
 FOLDER_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
@@ -33,9 +36,11 @@ CIFAR10_CLASSES = (
 
 @dataclasses.dataclass
 class ImageDataset:
-    """Images as float32 (N, 32, 32, C) in [-1, 1], with int64 labels (N,) where they exist.
+    """Images as float32 (N, R, R, C) in [-1, 1], with int64 labels (N,) where they exist.
 
-    `factors` holds the known generating factors of procedural data (shapes), one int array (N,) each.
+    `factors` holds known factors (a shape's kind and position, an emoji's design), one int array (N,) each.
+    `split_by` names the factor whose groups a held-out split must keep whole (an emoji's base design: otherwise a
+    held-out image keeps its other skin tones, near-twins, in training); None splits image by image.
     """
 
     name: str
@@ -44,9 +49,15 @@ class ImageDataset:
     class_names: tuple[str, ...] | None
     factors: dict[str, np.ndarray] | None = None
     ids: np.ndarray | None = None  # each image's name where it has one (an emoji's file stem): what splits record
+    split_by: str | None = None
 
     def __post_init__(self):
         check_images(self.images, name=f"{self.name} images")
+        if self.images.shape[1] != self.images.shape[2]:
+            raise ValueError(f"{self.name} images must be square, (N, R, R, C); got {self.images.shape}.")
+        if self.split_by is not None and self.split_by not in (self.factors or {}):
+            raise ValueError(f"{self.name}: split_by={self.split_by!r} must name one of its factors "
+                             f"({', '.join(self.factors or {}) or 'it has none'}).")
         for key, values in {"labels": self.labels, "ids": self.ids, **(self.factors or {})}.items():
             if values is not None and np.shape(values) != (len(self.images),):
                 raise ValueError(
@@ -58,6 +69,24 @@ class ImageDataset:
     def channels(self) -> int:
         """Number of colour channels: 1 (grey) or 3 (RGB)."""
         return self.images.shape[-1]
+
+    @property
+    def resolution(self) -> int:
+        """The image side R in pixels."""
+        return self.images.shape[1]
+
+    @property
+    def groups(self) -> np.ndarray | None:
+        """The group of each image that splits keep whole (the split_by factor), or None."""
+        return None if self.split_by is None else self.factors[self.split_by]
+
+    def subset(self, indices) -> "ImageDataset":
+        """The images at `indices` with their labels, factors and ids."""
+        return ImageDataset(
+            name=self.name, images=self.images[indices],
+            labels=None if self.labels is None else self.labels[indices], class_names=self.class_names,
+            factors=None if self.factors is None else {k: v[indices] for k, v in self.factors.items()},
+            ids=None if self.ids is None else self.ids[indices], split_by=self.split_by)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -135,12 +164,14 @@ def uint8_to_unit(pixels: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- dispatcher
 
 
-def load(name: str, *, n: int | None = None, seed: int = 0, path=None, cache_dir=None) -> ImageDataset:
-    """The image dataset `name` as float32 (N, 32, 32, C) in [-1, 1].
+def load(name: str, *, n: int | None = None, seed: int = 0, path=None, cache_dir=None,
+         resolution: int | None = None) -> ImageDataset:
+    """The image dataset `name` as float32 (N, R, R, C) in [-1, 1], R its native resolution (NATIVE_RESOLUTION).
 
     `n` takes a random subset of that size, fixed by `seed` (for "shapes" it is the number drawn,
-    default SHAPES_DEFAULT_N). `path` is the directory for "folder" and only for it.
-    `cache_dir` is where downloads are kept (default Keras' ~/.keras); offline datasets ignore it.
+    default SHAPES_DEFAULT_N). `path` is the directory for "folder" and only for it; `resolution` (default 32) is
+    the side its images are resized to, and only for it. `cache_dir` is where Keras downloads are kept (default
+    ~/.keras); the other datasets ignore it (emoji and cjk use settings.cache_dir()).
     """
     if name not in IMAGE_DATASETS:
         hint = " toy2d holds 2-D points, not images: use make_toy2d()." if name == "toy2d" else ""
@@ -149,6 +180,9 @@ def load(name: str, *, n: int | None = None, seed: int = 0, path=None, cache_dir
         raise ValueError('load("folder") needs path=, the directory that holds your images.')
     if name != "folder" and path is not None:
         raise ValueError(f'path= is only for load("folder"); {name!r} does not take it.')
+    if name != "folder" and resolution is not None:
+        raise ValueError(f'resolution= is only for load("folder"); {name!r} comes at its native '
+                         f'{NATIVE_RESOLUTION.get(name, SIZE)}x{NATIVE_RESOLUTION.get(name, SIZE)}.')
     if n is not None:
         n = _check_count(n)
     if name == "shapes":
@@ -157,7 +191,11 @@ def load(name: str, *, n: int | None = None, seed: int = 0, path=None, cache_dir
     if name == "digits":
         dataset = load_digits()
     elif name == "folder":
-        dataset = load_folder(path)
+        dataset = load_folder(path, resolution=SIZE if resolution is None else resolution)
+    elif name in ("emoji", "cjk"):
+        import importlib
+
+        dataset = importlib.import_module(f"gan_utils.{name}").load()
     else:
         dataset = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist, "cifar10": load_cifar10}[name](
             cache_dir=cache_dir
@@ -168,15 +206,7 @@ def load(name: str, *, n: int | None = None, seed: int = 0, path=None, cache_dir
         raise ValueError(
             f"n={n} is more than the {len(dataset)} images in {name!r}; use n <= {len(dataset)} or n=None."
         )
-    keep = np.sort(np.random.default_rng(seed).choice(len(dataset), size=n, replace=False))
-    return ImageDataset(
-        name=dataset.name,
-        images=dataset.images[keep],
-        labels=None if dataset.labels is None else dataset.labels[keep],
-        class_names=dataset.class_names,
-        factors=None if dataset.factors is None else {k: v[keep] for k, v in dataset.factors.items()},
-        ids=None if dataset.ids is None else dataset.ids[keep],
-    )
+    return dataset.subset(np.sort(np.random.default_rng(seed).choice(len(dataset), size=n, replace=False)))
 
 
 # ---------------------------------------------------------------- offline: digits
@@ -477,16 +507,19 @@ def load_cifar10(cache_dir=None) -> ImageDataset:
 # ---------------------------------------------------------------- the reader's own images
 
 
-def load_folder(path, channels: int = 3) -> ImageDataset:
-    """Every .jpg/.jpeg/.png directly in `path`, sorted by name, as float32 (N, 32, 32, channels) in [-1, 1].
+def load_folder(path, channels: int = 3, resolution: int = SIZE) -> ImageDataset:
+    """Every .jpg/.jpeg/.png directly in `path`, sorted by name, as float32 (N, R, R, channels) in [-1, 1],
+    R = `resolution` (32, 64 or 128).
 
     Subfolders are not searched. Each image is centre-cropped to a square and resized so its shorter
-    side becomes 32 (Lanczos), after applying its EXIF rotation. No labels.
+    side becomes R (Lanczos), after applying its EXIF rotation. No labels.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB); got {channels!r}.")
+    if isinstance(resolution, bool) or resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {', '.join(map(str, RESOLUTIONS))}; got {resolution!r}.")
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a directory; pass the folder that holds your images.")
@@ -509,10 +542,10 @@ def load_folder(path, channels: int = 3) -> ImageDataset:
         try:
             with Image.open(file) as image:
                 image = ImageOps.exif_transpose(image).convert("RGB" if channels == 3 else "L")
-                square = ImageOps.fit(image, (SIZE, SIZE), method=Image.Resampling.LANCZOS)
+                square = ImageOps.fit(image, (resolution, resolution), method=Image.Resampling.LANCZOS)
         except (UnidentifiedImageError, OSError) as err:
             raise ValueError(f"Could not read {file.name} as an image ({err}); remove or replace it.") from None
-        pixels.append(np.asarray(square, np.uint8).reshape(SIZE, SIZE, channels))
+        pixels.append(np.asarray(square, np.uint8).reshape(resolution, resolution, channels))
     return ImageDataset("folder", uint8_to_unit(np.stack(pixels)), None, None)
 
 

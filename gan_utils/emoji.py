@@ -146,9 +146,9 @@ def load(folder: pathlib.Path | None = None) -> data.ImageDataset:
     images = data.uint8_to_unit(decoded["images"])
     factors = {key: decoded[key] for key in ("vendor", "skin_tone", "design", "subcategory")}
     return data.ImageDataset(name="emoji", images=images, labels=decoded["skin_tone"], class_names=SKIN_TONES,
-                             factors=factors, ids=decoded["stems"])
+                             factors=factors, ids=decoded["stems"], split_by="design")
 
 
 def heldout(dataset: data.ImageDataset, seed: int = 0) -> np.ndarray:
     """The held-out mask: every image (each skin tone, both vendors) of a seeded fifth of the base designs."""
-    return data.heldout_groups(dataset.factors["design"], seed=seed)
+    return data.heldout_groups(dataset.groups, seed=seed)

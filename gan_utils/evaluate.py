@@ -1,4 +1,5 @@
-"""Scoring generated images against a dataset: FID, KID, precision/recall, memorisation and class checks.
+"""Scoring generated images against a dataset: FID, KID, precision/recall, memorisation, sharpness, attribute
+coverage and class checks.
 
 Every score is computed at a stated N, beside the same score for held-out real images at that N
 (the real-vs-real floor), on the features of a named extractor.
@@ -13,6 +14,9 @@ from gan_utils import data, features, metrics
 from gan_utils.settings import Profile
 
 RECOGNISABLE_CONFIDENCE = 0.8  # mean top-class probability a "recognisable" sample set must reach
+# At 64x64 a copy may come mirrored or shifted by a pixel: the memorisation check compares against those
+# variants of the training images too. Glyphs are not mirrored (a mirrored character is no character).
+MEMORISATION_VARIANTS = {"emoji": {"shift": 1, "mirror": True}, "cjk": {"shift": 1, "mirror": False}}
 
 
 @dataclasses.dataclass
@@ -45,22 +49,31 @@ class Reference:
         return len(self.held_idx)
 
 
+def _split(dataset: data.ImageDataset) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held_out) indices: the same split for every profile, whole groups (designs) where the dataset has them."""
+    split = features.ClassifierSettings(epochs=1)
+    return features.split_indices(len(dataset), split.held_out_fraction, split.seed, dataset.groups)
+
+
 def training_part(dataset: data.ImageDataset) -> data.ImageDataset:
     """The images a generator may train on: all but the held-out fifth that the floor and the
-    memorisation check compare against (the same split for every profile)."""
-    split = features.ClassifierSettings(epochs=1)
-    train_idx, _ = features.split_indices(len(dataset), split.held_out_fraction, split.seed)
-    factors = None if dataset.factors is None else {k: v[train_idx] for k, v in dataset.factors.items()}
-    return data.ImageDataset(dataset.name, dataset.images[train_idx],
-                             None if dataset.labels is None else dataset.labels[train_idx],
-                             dataset.class_names, factors)
+    memorisation check compare against (for emoji, a fifth of the designs with all their images)."""
+    return dataset.subset(_split(dataset)[0])
+
+
+def heldout_items(dataset: data.ImageDataset) -> list:
+    """What training_part leaves out, as run.json records it: the held-out images' ids (an emoji's file stem, a
+    character), sorted and without repeats, or their indices in the dataset where images have no ids."""
+    held = _split(dataset)[1]
+    return held.tolist() if dataset.ids is None else sorted(set(dataset.ids[held].tolist()))
 
 
 def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifier", verbose: bool = True) -> Reference:
     """The Reference for `dataset_name`, with the dataset's own classifier (trained or loaded from the
     cache with the profile's settings) or InceptionV3 as the extractor."""
     dataset = data.load(dataset_name)
-    classifier_settings = features.ClassifierSettings(epochs=profile.classifier_epochs)
+    classifier_settings = features.ClassifierSettings(
+        epochs=profile.classifier_epochs * features.EPOCH_SCALE.get(dataset_name, 1))
     if extractor == "classifier":
         chosen = features.dataset_classifier(dataset, classifier_settings, verbose=verbose)
     elif extractor == "inception":
@@ -68,35 +81,44 @@ def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifi
     else:
         raise ValueError(f"Unknown extractor {extractor!r}; choose 'classifier' or 'inception'.")
     classifier_idx, reference_idx, held_idx = features.evaluation_split(
-        len(dataset), classifier_settings.held_out_fraction, classifier_settings.seed)
+        len(dataset), classifier_settings.held_out_fraction, classifier_settings.seed, dataset.groups)
     return Reference(dataset, chosen, classifier_idx, reference_idx, held_idx,
                      features.real_features(chosen, dataset, reference_idx, "reference"),
                      features.real_features(chosen, dataset, held_idx, "held_out"))
 
 
-def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, seed: int) -> dict:
+def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, seed: int, memorisation: bool) -> dict:
     n = len(images)
     rng = np.random.default_rng(seed)
     real_subset = ref.reference_features[rng.choice(len(ref.reference_features),
                                                     size=min(n, len(ref.reference_features)), replace=False)]
     kid_mean, kid_std = metrics.kid(sample_features, ref.reference_features, subset_size=min(1000, n), seed=seed)
     precision, recall = metrics.precision_recall(real_subset, sample_features, k=3)
-    memorisation = metrics.memorisation_check(images, ref.dataset.images[ref.train_idx],
-                                              ref.dataset.images[ref.held_idx])
-    return {"fid": metrics.fid(sample_features, ref.reference_features), "kid": kid_mean, "kid_std": kid_std,
-            "precision": precision, "recall": recall,
-            # NaN when held-out images repeat training images exactly (shapes): no ratio exists then.
-            "memorisation_ratio": memorisation.ratio if np.isfinite(memorisation.ratio) else None,
-            "copies": memorisation.copies}
+    scores = {"fid": metrics.fid(sample_features, ref.reference_features), "kid": kid_mean, "kid_std": kid_std,
+              "precision": precision, "recall": recall,
+              "sharpness": metrics.sharpness(images, ref.dataset.images[ref.reference_idx])}
+    if memorisation:
+        check = metrics.memorisation_check(images, ref.dataset.images[ref.train_idx], ref.dataset.images[ref.held_idx],
+                                           **MEMORISATION_VARIANTS.get(ref.dataset.name, {}))
+        # NaN when held-out images repeat training images exactly (shapes): no ratio exists then.
+        scores.update(memorisation_ratio=check.ratio if np.isfinite(check.ratio) else None, copies=check.copies)
+    return scores
 
 
-def evaluate(images, ref: Reference, *, n: int | None = None, seed: int = 0) -> dict:
+def evaluate(images, ref: Reference, *, n: int | None = None, seed: int = 0, floor: bool = True,
+             memorisation: bool = True) -> dict:
     """Scores of the first N generated images and, as the floor, of N held-out real images.
 
     N defaults to min(len(images), ref.max_n). Returns a JSON-ready dict: n, extractor, the
-    generated images' scores, the floor's scores, and the class checks when the extractor classifies.
+    generated images' scores, the floor's scores, and, when the extractor classifies, the class checks and
+    each side's attribute coverage (the labels' shares by the classifier against the reference part's).
+    floor=False leaves out the floor and memorisation=False the memorisation check (the slowest part at 64x64),
+    for a benchmark that scores often and has computed those once.
     """
     data.check_images(images)
+    if images.shape[1:] != ref.dataset.images.shape[1:]:
+        raise ValueError(f"The images are {images.shape[1:]}, but {ref.dataset.name} images are "
+                         f"{ref.dataset.images.shape[1:]}: sample from a generator trained on {ref.dataset.name}.")
     n = min(len(images), ref.max_n) if n is None else n
     if not 2 <= n <= min(len(images), ref.max_n):
         raise ValueError(f"n must be between 2 and {min(len(images), ref.max_n)} (the generated images and the "
@@ -104,11 +126,24 @@ def evaluate(images, ref: Reference, *, n: int | None = None, seed: int = 0) -> 
     generated = images[:n]
     held_out = ref.dataset.images[ref.held_idx[:n]]
     result = {"dataset": ref.dataset.name, "extractor": ref.extractor.name, "n": n,
-              "generated": _scores(ref, generated, ref.extractor.features(generated), seed),
-              "real_floor": _scores(ref, held_out, ref.held_features[:n], seed)}
+              "generated": _scores(ref, generated, ref.extractor.features(generated), seed, memorisation)}
+    if floor:
+        result["real_floor"] = _scores(ref, held_out, ref.held_features[:n], seed, memorisation)
     if ref.extractor.classifier is not None:
         result["classes"] = class_check(ref, generated)
+        for side, side_images in (("generated", generated), ("real_floor", held_out)):
+            if side in result:
+                result[side]["attribute_coverage"] = attribute_coverage(ref, side_images)
     return result
+
+
+def attribute_coverage(ref: Reference, images: np.ndarray) -> dict:
+    """Each label's share among `images` by the dataset classifier (for emoji: the skin tones) against its share
+    in the reference part, and the largest ratio either way (metrics.attribute_coverage; None if one is absent)."""
+    predicted = ref.extractor.probabilities(images).argmax(axis=1)
+    found = metrics.attribute_coverage(predicted, ref.dataset.labels[ref.reference_idx], ref.dataset.class_names)
+    return {"shares": {name: {"samples": sample, "data": share} for name, (sample, share) in found.shares.items()},
+            "max_ratio": found.max_ratio if np.isfinite(found.max_ratio) else None, "absent": found.absent}
 
 
 def class_check(ref: Reference, images: np.ndarray) -> dict:

@@ -1,5 +1,5 @@
-"""GAN losses and penalties: the minimax family from logits (softplus, so they stay finite), Wasserstein,
-hinge and least squares, and the WGAN-GP and R1 gradient penalties (always in float32).
+"""GAN losses and penalties: the minimax family from logits (softplus, so they stay finite), keras-io's noisy
+labels, Wasserstein, hinge and least squares, and the WGAN-GP and R1 gradient penalties (always in float32).
 
 With D(x) = sigmoid(l): -log D(x) = softplus(-l) and -log(1 - D(x)) = softplus(l).
 """
@@ -134,8 +134,47 @@ def smoothed_discriminator_loss(real_logits, fake_logits, real_label: float = 0.
         tf.nn.softplus(fake_logits))
 
 
+# keras-io's face DCGAN ("DCGAN to generate face images", fchollet): noisy labels, in the book's convention.
+
+KERAS_IO_LABEL_NOISE = 0.05  # keras-io adds 0.05 * U(0, 1) to every discriminator label
+
+
+def keras_io_noisy_targets_loss(real_logits, fake_logits, real_noise, fake_noise):
+    """keras-io's discriminator loss for given noise (u in [0, 1], shaped like the logits), a scalar.
+
+    keras-io labels generated images 1 and real ones 0 (D outputs the probability of FAKE) and adds
+    0.05 u to every label. In the book's convention (logit l for REAL, p_fake = sigmoid(-l)) the targets become
+    1 - 0.05 u for real images and -0.05 u for fakes. The fake targets lie outside [0, 1], where binary
+    cross-entropy from logits, softplus(l) - t * l, still holds; it is what keras-io computes too, since Keras'
+    BinaryCrossentropy on a sigmoid layer's output recovers the logits and calls sigmoid_cross_entropy_with_logits.
+    The mean runs over the concatenated real and fake batch, as keras-io's, so with equal batches it is half of
+    the usual sum of the two means; Adam's update does not change with a constant factor on the loss, up to its
+    epsilon.
+    """
+    real_targets = 1.0 - KERAS_IO_LABEL_NOISE * real_noise
+    fake_targets = -KERAS_IO_LABEL_NOISE * fake_noise
+    per_sample = tf.concat([tf.reshape(tf.nn.softplus(real_logits) - real_targets * real_logits, [-1]),
+                            tf.reshape(tf.nn.softplus(fake_logits) - fake_targets * fake_logits, [-1])], axis=0)
+    return tf.reduce_mean(per_sample)
+
+
+def keras_io_noisy_discriminator_loss(real_logits, fake_logits):
+    """keras-io's noisy-label binary cross-entropy (see keras_io_noisy_targets_loss) with fresh u ~ U(0, 1) per
+    sample on every call, a scalar.
+
+    The noise comes from tf.random.uniform's stateful op without a seed argument, so each training step draws
+    anew, as keras-io's `tf.random.uniform(tf.shape(labels))` does; its op seed follows TensorFlow's global seed
+    (settings.seed_everything). A fixed seed to a stateless draw would repeat the same noise every step. Under a
+    distribution strategy each replica draws its own noise, so runs on different device counts differ here.
+    """
+    real_noise = tf.random.uniform(tf.shape(real_logits), dtype=real_logits.dtype)
+    fake_noise = tf.random.uniform(tf.shape(fake_logits), dtype=fake_logits.dtype)
+    return keras_io_noisy_targets_loss(real_logits, fake_logits, real_noise, fake_noise)
+
+
 # The names a recipe uses. Each discriminator loss has its usual generator partner: minimax with
-# non_saturating (or saturating), hinge with hinge, least_squares with least_squares, wasserstein with wasserstein.
+# non_saturating (or saturating), keras_io_noisy with non_saturating, hinge with hinge, least_squares with
+# least_squares, wasserstein with wasserstein.
 
 GENERATOR_LOSSES = {
     "saturating": saturating_generator_loss,
@@ -148,6 +187,7 @@ GENERATOR_LOSSES = {
 DISCRIMINATOR_LOSSES = {
     "minimax": discriminator_loss,
     "minimax_smoothed": smoothed_discriminator_loss,
+    "keras_io_noisy": keras_io_noisy_discriminator_loss,
     "hinge": hinge_discriminator_loss,
     "least_squares": least_squares_discriminator_loss,
     "wasserstein": wasserstein_critic_loss,

@@ -441,3 +441,44 @@ def sharpness(generated, real) -> float:
     if real_energy == 0:
         raise ValueError("The real images are flat (no high-frequency energy), so sharpness is undefined.")
     return high_frequency_energy(generated) / real_energy
+
+
+# ---------------------------------------------------------------------------------------------
+# Attribute coverage
+
+
+@dataclass
+class AttributeCoverage:
+    """How often each value of an attribute (an emoji's skin tone) appears among samples, against the data.
+
+    shares: value name -> (share among the samples, share in the data). max_ratio is the largest of
+    sample share / data share and its inverse over the values: 1 is a perfect match, 1.5 means some value
+    appears half as often again, or a third less often, than in the data; inf when a value never appears.
+    """
+
+    shares: dict[str, tuple[float, float]]
+    max_ratio: float
+
+    @property
+    def absent(self) -> list[str]:
+        """The values no sample shows."""
+        return [name for name, (sample, _) in self.shares.items() if sample == 0]
+
+
+def attribute_coverage(predicted, data_values, names) -> AttributeCoverage:
+    """Attribute coverage of samples whose attribute (by a classifier) is `predicted` (ints), against the
+    attribute's values `data_values` in the real data; `names` lists the values' names, one per index."""
+    predicted, data_values = np.asarray(predicted), np.asarray(data_values)
+    for label, values in (("predicted", predicted), ("data_values", data_values)):
+        if values.ndim != 1 or not len(values) or not np.issubdtype(values.dtype, np.integer) \
+                or values.min() < 0 or values.max() >= len(names):
+            raise ValueError(f"{label} must be a non-empty 1-D array of integers in [0, {len(names)}) (one "
+                             f"attribute value per image, indexing names); got shape {values.shape}.")
+    sample_shares = np.bincount(predicted, minlength=len(names)) / len(predicted)
+    data_shares = np.bincount(data_values, minlength=len(names)) / len(data_values)
+    present = data_shares > 0  # values the data never shows cannot be missed or over-produced
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.maximum(sample_shares / data_shares, data_shares / sample_shares)[present]
+    return AttributeCoverage(shares={str(name): (float(s), float(d)) for name, s, d in
+                                     zip(names, sample_shares, data_shares)},
+                             max_ratio=float(ratios.max()))

@@ -5,6 +5,7 @@ A recipe says *what* is trained; a profile (gan_utils.settings) says *how much*.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import warnings
 from collections.abc import Callable
@@ -22,14 +23,15 @@ MIXED_POLICY = "mixed_float16"  # GPUs; a TPU would use "mixed_bfloat16", which 
 class Recipe:
     """Everything that defines a GAN run except its budget; stored as recipe.json in a run directory.
 
-    The fields after batch_size are the quality techniques of chapter 6; their defaults switch them off.
+    The fields after batch_size up to n_critic are the quality techniques of chapter 6; their defaults switch
+    them off. resolution and architecture say what size of image and which family of networks it builds.
     """
 
     name: str
     description: str
     latent_dim: int
-    generator: dict  # keyword arguments of models.dcgan_generator, without latent_dim and channels
-    discriminator: dict  # keyword arguments of models.dcgan_discriminator, without channels
+    generator: dict  # keyword arguments of the architecture's generator builder, without latent_dim and channels
+    discriminator: dict  # keyword arguments of the architecture's discriminator builder, without channels
     g_loss: str
     g_learning_rate: float
     d_learning_rate: float
@@ -44,8 +46,10 @@ class Recipe:
     num_classes: int = 0  # > 0: a class-conditional generator and projection discriminator (chapter 7)
     n_critic: int = 1  # discriminator steps per generator step, each on its own real batch (WGAN-GP uses 5)
     resolution: int = 32  # the image side the recipe was tuned for; at_resolution() adapts it to another
+    architecture: str = "dcgan"  # the network family, a key of models.ARCHITECTURES
 
     def __post_init__(self):
+        self._check_architecture()
         losses.generator_loss(self.g_loss)  # raises on an unknown name
         losses.discriminator_loss_fn(self.d_loss)
         augmentation.check_policy(self.augment)
@@ -75,41 +79,62 @@ class Recipe:
             raise ValueError(f"recipe {self.name!r}: ema_decay must be in [0, 1), 0 for no EMA generator "
                              f"(0.999 is typical); got {self.ema_decay!r}.")
 
-    def at_resolution(self, resolution: int) -> "Recipe":
-        """This recipe for `resolution`-pixel images: per doubling of its own resolution one more stride-2
-        up-block at the generator's end and one more down-block at the discriminator's start, each with half
-        the width of its neighbour; per halving one block fewer on each side. Says so in a UserWarning."""
+    def _check_architecture(self) -> None:
+        """The family exists and its builders take every argument the recipe gives them."""
+        if not isinstance(self.architecture, str) or self.architecture not in models.ARCHITECTURES:
+            raise ValueError(f"recipe {self.name!r}: architecture must be one of {', '.join(models.ARCHITECTURES)}; "
+                             f"got {self.architecture!r}.")
+        family = models.ARCHITECTURES[self.architecture]
+        for part, builder in (("generator", family.generator), ("discriminator", family.discriminator)):
+            takes = [p for p in inspect.signature(builder).parameters
+                     if p not in ("latent_dim", "channels", "name", *models.COMMON_ARGUMENTS)]
+            unknown = [key for key in getattr(self, part) if key not in takes]
+            if unknown:
+                raise ValueError(f"recipe {self.name!r}: the {self.architecture} {part} takes no argument "
+                                 f"{', '.join(map(repr, unknown))}; it takes {', '.join(takes)}.")
+
+    def _adapted(self, resolution: int) -> tuple["Recipe", str | None]:
+        """(this recipe at `resolution`, the sentence at_resolution warns with, or None when nothing changed)."""
         if resolution not in models.RESOLUTIONS or isinstance(resolution, bool):
             raise ValueError(f"resolution must be one of {', '.join(map(str, models.RESOLUTIONS))}; got {resolution!r}.")
         if resolution == self.resolution:
-            return self
-        g_filters, strides = list(self.generator["filters"]), list(self.generator["strides"])
-        d_filters = list(self.discriminator["filters"])
-        steps = (resolution.bit_length() - self.resolution.bit_length())
-        for _ in range(steps):
-            g_filters.append(max(1, g_filters[-1] // 2))
-            strides.append(2)
-            d_filters.insert(0, max(1, d_filters[0] // 2))
-        for _ in range(-steps):
-            if strides[-1] != 2 or len(d_filters) < 2:
-                raise ValueError(f"recipe {self.name!r} has no stride-2 block to drop for {resolution}x{resolution}.")
-            g_filters.pop(), strides.pop(), d_filters.pop(0)
-        warnings.warn(f"recipe {self.name!r} was tuned for {self.resolution}x{self.resolution} images; at "
-                      f"{resolution}x{resolution} its generator's blocks are {tuple(g_filters)} and its "
-                      f"discriminator's {tuple(d_filters)}, untuned.", UserWarning, stacklevel=2)
-        return dataclasses.replace(self, resolution=resolution,
-                                   generator={**self.generator, "filters": tuple(g_filters), "strides": tuple(strides)},
-                                   discriminator={**self.discriminator, "filters": tuple(d_filters)})
+            return self, None
+        adapt = models.ARCHITECTURES[self.architecture].at_resolution
+        if adapt is None:
+            raise ValueError(f"recipe {self.name!r}: its {self.architecture} networks are built for "
+                             f"{self.resolution}x{self.resolution} images only and cannot adapt to "
+                             f"{resolution}x{resolution}; choose a recipe made for that size.")
+        try:
+            generator, discriminator = adapt(self.generator, self.discriminator,
+                                             resolution.bit_length() - self.resolution.bit_length())
+        except ValueError as error:
+            raise ValueError(f"recipe {self.name!r} cannot shrink to {resolution}x{resolution}: {error}") from None
+        note = (f"recipe {self.name!r} was tuned for {self.resolution}x{self.resolution} images; at "
+                f"{resolution}x{resolution} its generator's blocks are {generator['filters']} and its "
+                f"discriminator's {discriminator['filters']}, untuned.")
+        return dataclasses.replace(self, resolution=resolution, generator=generator, discriminator=discriminator), note
+
+    def at_resolution(self, resolution: int) -> "Recipe":
+        """This recipe for `resolution`-pixel images, adapted by its architecture's rule (for dcgan and keras_io,
+        models.add_or_drop_blocks: per doubling of its own resolution one more stride-2 up-block at the
+        generator's end and one more down-block at the discriminator's start, each with half the width of its
+        neighbour; per halving one block fewer on each side). Says so in a UserWarning; a family that cannot
+        adapt raises ValueError."""
+        recipe, note = self._adapted(resolution)
+        if note:
+            warnings.warn(note, UserWarning, stacklevel=2)
+        return recipe
 
     def build_models(self, channels: int, *, mixed_precision: bool = False) -> tuple[keras.Model, keras.Model]:
-        """A fresh (generator, discriminator) pair for images with `channels` channels at the recipe's
-        resolution; mixed_precision builds them with the mixed_float16 policy (float16 maths, float32 weights
-        and outputs)."""
+        """A fresh (generator, discriminator) pair of the recipe's architecture for images with `channels`
+        channels at the recipe's resolution; mixed_precision builds them with the mixed_float16 policy (float16
+        maths, float32 weights and outputs)."""
         common = {"num_classes": self.num_classes,  # batch statistics over the global batch when distributed
                   "sync_batch_norm": distribute.num_replicas() > 1, "resolution": self.resolution}
+        family = models.ARCHITECTURES[self.architecture]
         with models.dtype_policy(MIXED_POLICY if mixed_precision else "float32"):
-            generator = models.dcgan_generator(self.latent_dim, channels, **common, **self.generator)
-            discriminator = models.dcgan_discriminator(channels, **common, **self.discriminator)
+            generator = family.generator(self.latent_dim, channels, **common, **self.generator)
+            discriminator = family.discriminator(channels, **common, **self.discriminator)
         return generator, discriminator
 
     def build_optimizers(self, *, mixed_precision: bool = False) -> tuple[keras.optimizers.Optimizer, ...]:
@@ -188,6 +213,45 @@ RECIPES["best"] = dataclasses.replace(
     augment=AUGMENT_POLICY,
 )
 
+RECIPES["classic64"] = Recipe(
+    name="classic64",
+    description="keras-io's DCGAN to generate face images (fchollet), for 64x64 CelebA, as published; for the "
+    "benchmarks only. Dense to 8x8x128, three stride-2 4x4 transposed convolutions (128, 256, 512) with "
+    "LeakyReLU and no batch norm, a 5x5 sigmoid output; a three-block LeakyReLU discriminator; noisy labels "
+    "(+0.05 U(0, 1)), the non-saturating generator loss, Adam 1e-4 with Keras' default betas, batch 32. "
+    "Expressed in the book's conventions: images in [-1, 1] (fixed rescalings to keras-io's [0, 1] at the "
+    "generator's end and the discriminator's start) and a discriminator logit for 'real', where keras-io's "
+    "sigmoid gives the probability of 'fake' (p_fake = sigmoid(-logit)); the losses are binary cross-entropy "
+    "from logits, as Keras computes them for a sigmoid output. Its dropout rate is 0: keras-io's train_step "
+    "calls the discriminator without training=True, so its Dropout(0.2) never acts.",
+    latent_dim=128,
+    generator={"dense_filters": 128, "filters": (128, 256, 512), "kernel_size": 4, "output_kernel_size": 5},
+    discriminator={"filters": (64, 128, 128), "kernel_size": 4, "dropout": 0.0},
+    g_loss="non_saturating",
+    d_loss="keras_io_noisy",
+    g_learning_rate=1e-4,
+    d_learning_rate=1e-4,
+    beta_1=0.9,
+    beta_2=0.999,
+    batch_size=32,
+    resolution=64,
+    architecture="keras_io",
+)
+
+
+def _at_64(name: str) -> Recipe:
+    """RECIPES[name] at 64x64 as at_resolution makes it, named `name` + "64", without the warning."""
+    recipe, _ = RECIPES[name]._adapted(64)
+    return dataclasses.replace(
+        recipe, name=f"{name}64",
+        description=f"{name} at 64x64, untuned, as at_resolution(64) adapts it: generator blocks "
+        f"{recipe.generator['filters']}, discriminator blocks {recipe.discriminator['filters']}; everything else "
+        f"as in {name}. For the 64x64 benchmarks beside classic64.")
+
+
+RECIPES["dcgan64"] = _at_64("dcgan")
+RECIPES["best64"] = _at_64("best")
+
 # Starting points for the gpu profile's larger datasets. Neither was tuned or measured here (no GPU was
 # available): they combine settings from the literature with techniques chapter 6 measured on digits.
 RECIPES["cifar10"] = dataclasses.replace(
@@ -216,7 +280,10 @@ RECIPES["fashion_mnist"] = dataclasses.replace(
 
 SMALL_DATASETS = ("digits", "folder")  # fixed, small collections, whose discriminators overfit: best is their default
 # (shapes is not among them: any number can be drawn, so augmentation has nothing to prevent, chapter 7)
-DATASET_RECIPES = {"cifar10": "cifar10", "fashion_mnist": "fashion_mnist"}  # datasets with a recipe of their own
+# Datasets with a recipe of their own. Part two's are 64x64: emoji's 1,596 training images are a small fixed
+# collection like digits (best64; benchmarks/time_to_quality.py --dataset emoji measures it); cjk's 12,016 glyphs
+# get the plain dcgan64, untuned.
+DATASET_RECIPES = {"cifar10": "cifar10", "fashion_mnist": "fashion_mnist", "emoji": "best64", "cjk": "dcgan64"}
 
 @dataclasses.dataclass(frozen=True)
 class Technique:
@@ -304,8 +371,8 @@ def scale_batch(recipe: Recipe, factor: int) -> Recipe:
 
 def default_recipe(dataset: str) -> Recipe:
     """The recipe the command line and the later chapters use for `dataset` when none is named: the
-    dataset's own recipe for `cifar10` and `fashion_mnist`, `best` for the small datasets, whose
-    discriminators overfit without augmentation, else `dcgan`."""
+    dataset's own recipe for `cifar10`, `fashion_mnist`, `emoji` and `cjk` (DATASET_RECIPES), `best` for the
+    small datasets, whose discriminators overfit without augmentation, else `dcgan`."""
     from gan_utils.data import IMAGE_DATASETS
 
     if dataset not in IMAGE_DATASETS:

@@ -142,7 +142,10 @@ def fetch(files: list[PackageFile], folder: pathlib.Path | None = None, *, downl
         with tempfile.TemporaryDirectory(prefix="gan-book-fetch-", dir=folder) as work:
             for file in wanted:
                 if file.client == "npm" or file is wanted[0]:
-                    fetched = download(file, pathlib.Path(work))
+                    try:
+                        fetched = download(file, pathlib.Path(work))
+                    except FetchError as error:  # no client, no network: say how else to get the files
+                        raise FetchError(f"{error} {how_to_get(missing)}") from None
                 else:  # the same Debian package, already unpacked: take the next member from it
                     fetched = pathlib.Path(work) / "unpacked" / file.member.lstrip("/")
                     if not fetched.is_file():

@@ -281,8 +281,11 @@ def stored_recipe(run_dir) -> Recipe | None:
 
 def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, seed: int = 0,
               minutes: float | None = None, jit_compile=False, mixed_precision: bool = False,
-              strategy: tf.distribute.Strategy | None = None, callbacks=(), verbose: bool = True) -> RunResult:
+              strategy: tf.distribute.Strategy | None = None, callbacks=(), verbose: bool = True,
+              heldout: list | None = None) -> RunResult:
     """Train `recipe` on `dataset` into run_dir for `epochs` epochs in total, resuming from its checkpoint.
+
+    `heldout` lists the items kept out of training for evaluation (evaluate.heldout_items); run.json records it.
 
     `minutes` limits this invocation's training time (whole epochs only). Every finished epoch is
     checkpointed atomically, so an interrupted run loses at most the epoch in progress. jit_compile,
@@ -300,8 +303,14 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
         have = "no labels" if dataset.labels is None else f"{len(dataset.class_names or ())} classes"
         raise ValueError(f"recipe {recipe.name!r} is conditional on {recipe.num_classes} classes, but {dataset.name} "
                          f"has {have}; train it unconditionally or on a labelled dataset with that many classes.")
+    if dataset.resolution != recipe.resolution:
+        raise ValueError(f"recipe {recipe.name!r} builds {recipe.resolution}x{recipe.resolution} images, but "
+                         f"{dataset.name} images are {dataset.resolution}x{dataset.resolution}; use "
+                         f"recipe.at_resolution({dataset.resolution}) or a recipe made for that size.")
     run_dir = pathlib.Path(run_dir)
     run_info = {"dataset": dataset.name, "channels": dataset.channels, "seed": seed}
+    if heldout is not None:
+        run_info["heldout"] = list(heldout)
     if mixed_precision:  # its optimisers hold a loss scale: resume it with mixed precision again
         run_info["mixed_precision"] = True
     _prepare_run_dir(run_dir, recipe, run_info)

@@ -20,7 +20,8 @@ FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
 # throughput.py's rows (regular expressions): each is printed with its figures, or with why it was skipped
 THROUGHPUT_ROWS = ["classic, trainer", "classic, plain tf.function", "dcgan, eager", r"dcgan, tf\.function",
                    "dcgan, XLA", "dcgan, mixed precision", r"dcgan, mirrored over \d+ (logical CPUs|GPUs)",
-                   r"dcgan, mirrored over (\d+ )?GPUs", r"dcgan, XLA \+ mixed precision", r"pipeline alone \(.*\)"]
+                   r"dcgan, mirrored over (\d+ )?GPUs", r"dcgan, XLA \+ mixed precision", r"pipeline alone \(.*\)",
+                   r"classic64, trainer \(64x64x3\)", r"dcgan64, trainer \(64x64x3\)", r"best64, trainer \(64x64x3\)"]
 MEASURED = r"\d+\s+\d+\s+\d+\s+\d+\s+\d+\.\d\d"  # batch, median, min, max, ms/step
 SKIPPED = r"-\s+skipped: \S.*"
 
@@ -57,6 +58,7 @@ def _check_throughput_rows(stdout):
 def _time_to_quality():
     spec = importlib.util.spec_from_file_location("time_to_quality", ROOT / "benchmarks" / "time_to_quality.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -161,3 +163,56 @@ def test_time_to_quality_refuses_an_unknown_variant_before_training(capsys):
     with pytest.raises(SystemExit) as stop:
         ttq.main(["--smoke", "--recipes", "best - dropout"])
     assert stop.value.code == 2 and "Unknown technique 'dropout'" in capsys.readouterr().err
+
+
+def _emoji_run(recipe, fids, copies=0.0, sharpness=1.0, attribute_max_ratio=1.2):
+    run = _run(recipe, fids, copies=copies)
+    for row in run["evaluations"]:
+        row.update(sharpness=sharpness, attribute_max_ratio=attribute_max_ratio)
+    return run
+
+
+@pytest.mark.parametrize("best, failing", [
+    (_emoji_run("best64", [900, 300, 200]), None),
+    (_emoji_run("best64", [900, 300, 250]), "near_floor"),  # 8.3x the floor
+    (_emoji_run("best64", [900, 300, 200], copies=0.03), "no_copies"),
+    (_emoji_run("best64", [900, 300, 200], sharpness=0.6), "sharpness"),  # blur
+    (_emoji_run("best64", [900, 300, 200], sharpness=1.4), "sharpness"),  # noise
+    (_emoji_run("best64", [900, 300, 200], attribute_max_ratio=1.6), "attribute_coverage"),
+    (_emoji_run("best64", [900, 300, 200], attribute_max_ratio=None), "attribute_coverage"),  # a tone never drawn
+], ids=["all ok", "far from the floor", "copies", "blurred", "noisy", "a tone too rare", "a tone missing"])
+def test_time_to_quality_judges_the_emoji_goals(best, failing, monkeypatch):
+    ttq = _time_to_quality()
+    monkeypatch.setattr(ttq, "SETUP", ttq.SETUPS["emoji"])
+    runs = [_emoji_run("classic64", [900, 600, 500]), _emoji_run("dcgan64", [900, 400, 300]), best]
+    levels, _, goal, quality = ttq.summarise(runs, floor=30.0)
+    assert list(quality) == ["near_floor", "no_copies", "sharpness", "attribute_coverage"]
+    assert [name for name, check in quality.items() if not check["ok"]] == ([failing] if failing else [])
+    lines = ttq.quality_goal_lines(quality, minutes=15)
+    assert lines[0].startswith("best64 ends near the floor") and "moonshot <= 5x" in lines[0]
+    assert "covers every skin tone" in lines[3] and lines[3].endswith(": ok" if failing != "attribute_coverage"
+                                                                      else "(0 of 1 seeds ok)")
+    assert goal["per_seed"][0]["fast_minutes"] == 1 and goal["per_seed"][0]["baseline_minutes"] == 2
+    assert levels[0]["label"] == "classic64 best"
+
+
+def _emoji_fetched():
+    from gan_utils import emoji, registry
+
+    try:
+        for file in emoji.FILES.values():
+            registry.verified(file)
+    except registry.FetchError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _emoji_fetched(), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
+def test_time_to_quality_on_emoji_runs_in_smoke_mode_and_reports_its_goals():
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "time_to_quality.py"), "--smoke", "--dataset",
+                          "emoji"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
+    for figure in ["time to quality on emoji (64x64", "classic64", "dcgan64", "images seen", "speed-up",
+                   "best64 ends near the floor", "best64 makes no copies", "best64 is as sharp as the data",
+                   "best64 covers every skin tone", "attribute share ratio", "peak MB"]:
+        assert figure in run.stdout, f"no {figure!r}:\n{run.stdout}"

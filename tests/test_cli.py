@@ -21,6 +21,8 @@ def test_train_then_resume_then_sample(tmp_path):
     assert "starting run: recipe 'best' on digits (1438 images), 1 epochs in total" in first.stdout  # held-out fifth kept
     assert "stopped by epochs after 1 epochs" in first.stdout
     assert json.loads((tmp_path / "run" / "recipe.json").read_text())["name"] == "best"  # the small-data default
+    heldout = json.loads((tmp_path / "run" / "run.json").read_text())["heldout"]
+    assert len(heldout) == 359 and heldout == sorted(heldout)  # digits have no ids: their indices
 
     resumed = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "2", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
@@ -85,6 +87,55 @@ def test_train_on_a_folder_of_images_then_sample(tmp_path):
         images = stored["images"]
     assert images.shape == (5, 32, 32, 3) and images.dtype == np.float32  # RGB, at the book's resolution
     assert np.isfinite(images).all() and -1 <= images.min() and images.max() <= 1
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["heldout"] == []  # a folder is used whole
+
+
+def test_a_folder_at_64_pixels_trains_an_adapted_recipe_that_says_so(tmp_path):
+    write_images(tmp_path / "photos")
+    trained = run_cli("train", "--dataset", "folder", "--folder", "photos", "--resolution", "64", "--out", "run",
+                      "--epochs", "1", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "64 images, 64x64x3" in trained.stdout and "was tuned for 32x32 images; at 64x64" in trained.stdout
+    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["resolution"] == 64
+    sampled = run_cli("sample", "run", "--num", "3", "--out", "samples.npz", cwd=tmp_path)
+    assert sampled.returncode == 0, sampled.stderr
+    with np.load(tmp_path / "samples.npz") as stored:
+        assert stored["images"].shape == (3, 64, 64, 3)
+
+
+def _fetched(name):
+    """Whether the dataset's files are in the cache (tests never download them)."""
+    from gan_utils import cjk, emoji, registry
+
+    try:
+        for file in {"emoji": emoji, "cjk": cjk}[name].FILES.values():
+            registry.verified(file)
+    except registry.FetchError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
+def test_emoji_train_sample_evaluate_records_the_held_out_designs_and_prints_the_new_checks(tmp_path):
+    from gan_utils import emoji, evaluate
+
+    trained = run_cli("train", "--dataset", "emoji", "--out", "run", "--epochs", "1", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    dataset = emoji.load()
+    held = emoji.heldout(dataset)
+    assert f"on emoji ({(~held).sum()} images)" in trained.stdout and "64x64x3" in trained.stdout
+    recorded = json.loads((tmp_path / "run" / "run.json").read_text())["heldout"]
+    assert recorded == sorted(set(dataset.ids[held])) == evaluate.heldout_items(dataset)
+    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["resolution"] == 64
+    sampled = run_cli("sample", "run", "--num", "24", "--out", "samples.npz", cwd=tmp_path)
+    assert sampled.returncode == 0, sampled.stderr
+    scored = run_cli("evaluate", "samples.npz", "--dataset", "emoji", cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    result = json.loads(scored.stdout)
+    assert result["n"] == 24 and "reference ready in" in scored.stderr
+    for side in ("generated", "real_floor"):
+        assert {"sharpness", "copies", "memorisation_ratio", "attribute_coverage"} <= set(result[side])
+        assert set(result[side]["attribute_coverage"]["shares"]) == set(emoji.SKIN_TONES)
 
 
 @pytest.mark.parametrize("contents, message", [

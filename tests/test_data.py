@@ -448,7 +448,7 @@ def test_folder_errors_say_what_is_wrong(tmp_path):
 
 
 def test_load_rejects_unknown_names_listing_the_valid_ones():
-    with pytest.raises(ValueError, match="digits, shapes, mnist, fashion_mnist, cifar10, folder"):
+    with pytest.raises(ValueError, match="digits, shapes, mnist, fashion_mnist, cifar10, emoji, cjk, folder"):
         data.load("imagenet")
     with pytest.raises(ValueError, match="make_toy2d"):
         data.load("toy2d")
@@ -541,3 +541,28 @@ def test_pipeline_rejects_bad_input_with_the_fix():
         data.make_pipeline(images, np.arange(7), batch_size=2, seed=0)
     with pytest.raises(ValueError, match="first_epoch must be an integer in"):
         data.make_pipeline(images, batch_size=2, seed=0, epochs=3, first_epoch=3)
+
+
+def test_a_folder_loads_at_64_and_128_pixels_and_refuses_other_sizes(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((90, 120, 3), 200, np.uint8)).save(tmp_path / "a.png")
+    for side in (64, 128):
+        assert data.load("folder", path=tmp_path, resolution=side).images.shape == (1, side, side, 3)
+    with pytest.raises(ValueError, match="resolution must be one of 32, 64, 128"):
+        data.load_folder(tmp_path, resolution=48)
+    with pytest.raises(ValueError, match='resolution= is only for load\\("folder"\\)'):
+        data.load("digits", resolution=64)
+
+
+def test_a_dataset_split_by_a_factor_keeps_it_through_subsets():
+    images = np.zeros((6, 64, 64, 3), np.float32)
+    dataset = data.ImageDataset("toy", images, None, None, factors={"design": np.array([0, 0, 1, 1, 2, 2])},
+                                ids=np.array(list("abcdef")), split_by="design")
+    assert dataset.resolution == 64 and list(dataset.groups) == [0, 0, 1, 1, 2, 2]
+    part = dataset.subset([1, 2])
+    assert part.split_by == "design" and list(part.groups) == [0, 1] and list(part.ids) == ["b", "c"]
+    with pytest.raises(ValueError, match="split_by='skin' must name one of its factors"):
+        data.ImageDataset("toy", images, None, None, factors={"design": np.zeros(6, int)}, split_by="skin")
+    with pytest.raises(ValueError, match="must be square"):
+        data.ImageDataset("toy", np.zeros((2, 32, 64, 3), np.float32), None, None)

@@ -28,8 +28,13 @@ def test_held_out_real_images_score_exactly_as_the_floor(ref):
     held_out = ref.dataset.images[ref.held_idx]
     result = evaluate.evaluate(held_out, ref)
     assert result["n"] == 359 and result["extractor"].startswith("classifier-digits-")
-    assert result["generated"] == pytest.approx(result["real_floor"])
+    generated, floor = dict(result["generated"]), dict(result["real_floor"])
+    assert generated.pop("attribute_coverage") == floor.pop("attribute_coverage")
+    assert generated == pytest.approx(floor)
     assert 0.8 < result["real_floor"]["memorisation_ratio"] <= 1.0 + 1e-9
+    assert 0.8 < floor["sharpness"] < 1.25  # held-out digits are about as sharp as the reference digits
+    coverage = result["real_floor"]["attribute_coverage"]
+    assert coverage["absent"] == [] and 1 <= coverage["max_ratio"] < 1.5  # digit classes, by the classifier
     assert result["classes"]["recognisable"] and len(result["classes"]["classes_present"]) == 10
 
 

@@ -44,16 +44,16 @@ def test_the_classifier_trains_only_on_its_part_and_is_scored_on_the_rest(cache,
 
     def spying_build(*args):
         model = build(*args)
-        fit, evaluate = model.fit, model.evaluate
+        fit, predict = model.fit, model.predict
         model.fit = lambda x, y, **kw: seen.setdefault("fit", x) is None or fit(x, y, **kw)
-        model.evaluate = lambda x, y, **kw: seen.setdefault("evaluate", x) is None or evaluate(x, y, **kw)
+        model.predict = lambda x, **kw: seen.setdefault("scored", x) is None or predict(x, **kw)
         return model
 
     monkeypatch.setattr(features, "_build_classifier", spying_build)
     features.dataset_classifier(shapes, WEAK, verbose=False)
     classifier, reference, held = features.evaluation_split(len(shapes), WEAK.held_out_fraction, WEAK.seed)
     np.testing.assert_array_equal(seen["fit"], shapes.images[classifier])
-    np.testing.assert_array_equal(seen["evaluate"], shapes.images[np.concatenate([reference, held])])
+    np.testing.assert_array_equal(seen["scored"], shapes.images[np.concatenate([reference, held])])
 
 
 def test_cache_key_changes_with_training_settings_and_dataset(shapes):
@@ -124,3 +124,16 @@ def test_real_features_are_cached_per_extractor_dataset_and_part(cache, shapes, 
     monkeypatch.setattr(extractor, "features", lambda images: pytest.fail("recomputed cached features"))
     np.testing.assert_array_equal(features.real_features(extractor, shapes, indices, "train"), first)
     assert first.shape == (20, 16) and first.dtype == np.float64
+
+
+def test_a_grouped_split_keeps_every_group_in_one_part():
+    groups = np.repeat(np.arange(50), 4)  # 50 designs, 4 images each (skin tones, vendors)
+    classifier, reference, held = features.evaluation_split(len(groups), 0.2, seed=0, groups=groups)
+    parts = [set(groups[classifier]), set(groups[reference]), set(groups[held])]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert len(parts[2]) == 10 and len(parts[0]) + len(parts[1]) == 40 and abs(len(parts[0]) - len(parts[1])) <= 1
+    assert sorted(np.concatenate([classifier, reference, held])) == list(range(200))
+    train, held_again = features.split_indices(len(groups), 0.2, seed=0, groups=groups)
+    np.testing.assert_array_equal(held, held_again)
+    with pytest.raises(ValueError, match="one group per image"):
+        features.split_indices(10, 0.2, seed=0, groups=groups)

@@ -246,6 +246,75 @@ def test_discriminator_loss_lookup_finds_each_loss_and_rejects_unknown_names():
     assert losses.discriminator_loss_fn("least_squares") is losses.least_squares_discriminator_loss
     assert losses.discriminator_loss_fn("wasserstein") is losses.wasserstein_critic_loss
     assert losses.discriminator_loss_fn("minimax_smoothed") is losses.smoothed_discriminator_loss
-    with pytest.raises(ValueError, match="Unknown discriminator loss 'relativistic'; "
-                                         "choose one of minimax, minimax_smoothed, hinge, least_squares, wasserstein"):
+    assert losses.discriminator_loss_fn("keras_io_noisy") is losses.keras_io_noisy_discriminator_loss
+    with pytest.raises(ValueError, match="Unknown discriminator loss 'relativistic'; choose one of minimax, "
+                                         "minimax_smoothed, keras_io_noisy, hinge, least_squares, wasserstein"):
         losses.discriminator_loss_fn("relativistic")
+
+
+# keras-io's noisy labels (recipe classic64), in the book's convention: logits for "real".
+
+U_REAL = RNG.uniform(0, 1, N).astype("float32")
+U_FAKE = RNG.uniform(0, 1, N).astype("float32")
+
+
+def _bce(targets, logits):
+    """-t log p - (1 - t) log(1 - p) with p = sigmoid(logits), per sample, in float64; any real t."""
+    p = sigmoid(logits)
+    return -(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+
+
+def test_keras_io_loss_is_the_mean_bce_over_both_batches_with_noisy_targets():
+    value = losses.keras_io_noisy_targets_loss(REAL, FAKE, U_REAL, U_FAKE).numpy()
+    expected = np.mean(np.concatenate([_bce(1 - 0.05 * U_REAL.astype("float64"), REAL),
+                                       _bce(-0.05 * U_FAKE.astype("float64"), FAKE)]))
+    np.testing.assert_allclose(value, expected, rtol=1e-5)
+
+
+def test_keras_io_loss_without_noise_is_half_the_minimax_loss():
+    zeros = np.zeros(N, "float32")
+    np.testing.assert_allclose(losses.keras_io_noisy_targets_loss(REAL, FAKE, zeros, zeros).numpy(),
+                               losses.discriminator_loss(REAL, FAKE).numpy() / 2, rtol=1e-5)
+
+
+def test_keras_io_loss_gradients_are_sigmoid_minus_target_over_the_whole_batch():
+    real, fake = tf.constant(REAL), tf.constant(FAKE)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([real, fake])
+        value = losses.keras_io_noisy_targets_loss(real, fake, U_REAL, U_FAKE)
+    np.testing.assert_allclose(tape.gradient(value, real).numpy(),
+                               (sigmoid(REAL) - (1 - 0.05 * U_REAL)) / (2 * N), atol=1e-7)
+    np.testing.assert_allclose(tape.gradient(value, fake).numpy(), (sigmoid(FAKE) + 0.05 * U_FAKE) / (2 * N),
+                               atol=1e-7)
+
+
+def test_flipping_the_convention_gives_keras_ios_binary_cross_entropy_exactly():
+    # keras-io: [generated, real] images, labels [1, 0] + 0.05 u, its sigmoid output the probability of FAKE.
+    labels = np.concatenate([np.ones(N), np.zeros(N)]) + 0.05 * np.concatenate([U_FAKE, U_REAL])
+    p_fake = 1 - sigmoid(np.concatenate([FAKE, REAL]))  # = sigmoid(-logit)
+    keras_io = keras.losses.BinaryCrossentropy()(labels[:, None].astype("float32"), p_fake[:, None].astype("float32"))
+    ours = losses.keras_io_noisy_targets_loss(REAL[:, None], FAKE[:, None], U_REAL[:, None], U_FAKE[:, None])
+    np.testing.assert_allclose(ours.numpy(), keras_io.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_keras_io_loss_with_fresh_noise_lies_between_its_values_for_u_0_and_u_1(sign):
+    # Each term is linear in its u with slope 0.05 * logit / (2N), so with logits of one sign the loss is
+    # monotone in every u and bounded by the losses at u = 0 and u = 1.
+    real, fake = sign * (np.abs(REAL) + 0.5), sign * (np.abs(FAKE) + 0.5)
+    bounds = sorted(losses.keras_io_noisy_targets_loss(real, fake, np.full(N, u, "float32"), np.full(N, u, "float32"))
+                    .numpy() for u in (0.0, 1.0))
+    draws = [losses.keras_io_noisy_discriminator_loss(tf.constant(real), tf.constant(fake)).numpy() for _ in range(5)]
+    assert all(bounds[0] < d < bounds[1] for d in draws), (bounds, draws)
+    assert len(set(draws)) == len(draws)  # fresh noise on every call
+
+
+def test_keras_io_loss_draws_fresh_noise_on_every_step_of_a_compiled_function():
+    step = tf.function(losses.keras_io_noisy_discriminator_loss)
+    draws = {float(step(tf.constant(REAL), tf.constant(FAKE))) for _ in range(4)}
+    assert len(draws) == 4
+
+
+def test_keras_io_loss_stays_finite_for_extreme_logits():
+    extreme = tf.constant([-200.0, 200.0])
+    assert np.isfinite(losses.keras_io_noisy_discriminator_loss(extreme, extreme).numpy())

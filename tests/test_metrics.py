@@ -363,3 +363,27 @@ def test_a_flipped_or_shifted_copy_counts_as_a_copy_only_when_asked():
     assert plain.ratio > 0.9 and aware.copies == 1 and aware.ratio == 0  # unseen flips look new to a plain check
     assert metrics.memorisation_check(shifted, training, held_out, shift=2).copies == 1
     assert metrics.memorisation_check(shifted, training, held_out, shift=1).ratio > 0.9
+
+
+def test_attribute_coverage_against_hand_computed_shares():
+    data_values = np.array([0, 0, 1, 1, 2, 2])  # a third each
+    predicted = np.array([0, 0, 0, 1, 1, 2])  # 1/2, 1/3, 1/6
+    found = metrics.attribute_coverage(predicted, data_values, ("a", "b", "c"))
+    assert found.shares == {"a": pytest.approx((1 / 2, 1 / 3)), "b": pytest.approx((1 / 3, 1 / 3)),
+                            "c": pytest.approx((1 / 6, 1 / 3))}
+    assert found.max_ratio == pytest.approx(2.0) and found.absent == []  # c: a third against a sixth
+    assert metrics.attribute_coverage(data_values, data_values, "abc").max_ratio == pytest.approx(1.0)
+
+
+def test_attribute_coverage_of_a_missing_value_is_infinite_and_named():
+    found = metrics.attribute_coverage(np.array([0, 0, 1]), np.array([0, 1, 2]), ("a", "b", "c"))
+    assert found.max_ratio == np.inf and found.absent == ["c"]
+    unused = metrics.attribute_coverage(np.array([0, 1]), np.array([0, 1]), ("a", "b", "never in the data"))
+    assert unused.max_ratio == pytest.approx(1.0)  # a value the data lacks is not judged
+
+
+@pytest.mark.parametrize("predicted, message", [(np.array([0, 3]), r"integers in \[0, 3\)"),
+                                                (np.array([0.5, 1.0]), "integers"), (np.array([], int), "non-empty")])
+def test_attribute_coverage_refuses_values_outside_the_names(predicted, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.attribute_coverage(predicted, np.array([0, 1, 2]), ("a", "b", "c"))

@@ -438,3 +438,155 @@ def test_builders_refuse_other_resolutions_and_too_many_blocks():
         models.dcgan_discriminator(1, resolution=True)
     with pytest.raises(ValueError, match=r"filters must have 1 to 6 entries \(each block halves the 64x64"):
         models.dcgan_discriminator(1, filters=(2,) * 7, resolution=64)
+
+
+# keras-io's 64x64 face DCGAN ("DCGAN to generate face images", fchollet), the architecture of recipe classic64.
+
+# The published networks, layer by layer: (type, filters or units, kernel, strides, activation). keras-io's last
+# generator layer is Conv2D(3, 5, activation="sigmoid"); here the sigmoid is its own float32 layer.
+KERAS_IO_GENERATOR_LAYERS = [
+    ("Dense", 8 * 8 * 128, None, None, "linear"), ("Reshape",),
+    ("Conv2DTranspose", 128, (4, 4), (2, 2), "linear"), ("LeakyReLU", 0.2),
+    ("Conv2DTranspose", 256, (4, 4), (2, 2), "linear"), ("LeakyReLU", 0.2),
+    ("Conv2DTranspose", 512, (4, 4), (2, 2), "linear"), ("LeakyReLU", 0.2),
+    ("Conv2D", 3, (5, 5), (1, 1), "linear"), ("Activation", "sigmoid"),
+]
+KERAS_IO_DISCRIMINATOR_LAYERS = [
+    ("Conv2D", 64, (4, 4), (2, 2), "linear"), ("LeakyReLU", 0.2),
+    ("Conv2D", 128, (4, 4), (2, 2), "linear"), ("LeakyReLU", 0.2),
+    ("Conv2D", 128, (4, 4), (2, 2), "linear"), ("LeakyReLU", 0.2),
+    ("Flatten",), ("Dropout", 0.2), ("Dense", 1, None, None, "linear"),  # keras-io: sigmoid, here a logit
+]
+
+
+def _describe(layer):
+    kind = type(layer).__name__
+    if kind in ("Dense", "Conv2D", "Conv2DTranspose"):
+        units = layer.units if kind == "Dense" else layer.filters
+        spatial = (None, None) if kind == "Dense" else (tuple(layer.kernel_size), tuple(layer.strides))
+        return (kind, units, *spatial, layer.activation.__name__)
+    if kind == "LeakyReLU":
+        return (kind, pytest.approx(layer.negative_slope))
+    if kind == "Activation":
+        return (kind, layer.activation.__name__)
+    if kind == "Dropout":
+        return (kind, pytest.approx(layer.rate))
+    return (kind,)
+
+
+def _network_layers(model):
+    """The layers between the input and the fixed rescaling, described as in the published lists."""
+    return [_describe(l) for l in model.layers if not isinstance(l, (keras.layers.InputLayer, keras.layers.Rescaling))]
+
+
+def test_keras_io_networks_have_the_published_layers_and_weight_counts():
+    generator, discriminator = models.keras_io_generator(128, 3), models.keras_io_discriminator(3)
+    assert _network_layers(generator) == KERAS_IO_GENERATOR_LAYERS
+    assert _network_layers(discriminator) == KERAS_IO_DISCRIMINATOR_LAYERS
+    assert generator.count_params() == 3_979_651 and discriminator.count_params() == 404_801  # keras-io's summaries
+    assert not any(isinstance(l, keras.layers.BatchNormalization) for l in generator.layers + discriminator.layers)
+    shapes = dict(models.layer_shapes(generator))
+    assert shapes["reshape"] == (8, 8, 128) and shapes["up3"] == (64, 64, 512) and shapes["to_image"] == (64, 64, 3)
+    assert dict(models.layer_shapes(discriminator))["flatten"] == (8 * 8 * 128,)
+
+
+def test_keras_io_generator_ends_with_a_fixed_rescaling_of_its_sigmoid_to_minus_one_one():
+    generator = models.keras_io_generator(8, 3, dense_filters=4, filters=(4, 4, 4))
+    rescale = generator.layers[-1]
+    assert isinstance(rescale, keras.layers.Rescaling) and rescale.name == "to_minus_one_one"
+    assert (rescale.scale, rescale.offset) == (2.0, -1.0) and not rescale.weights
+    images = generator(_latent(16, 8, scale=100.0)).numpy()
+    assert images.shape == (16, 64, 64, 3) and images.dtype == np.float32
+    assert images.min() >= -1.0 and images.max() <= 1.0 and np.abs(images).max() > 0.99  # a saturated sigmoid
+    sigmoid = keras.Model(generator.input, generator.get_layer("sigmoid").output)
+    np.testing.assert_allclose(images, 2 * sigmoid(_latent(16, 8, scale=100.0)).numpy() - 1, atol=1e-6)
+
+
+def test_keras_io_discriminator_sees_zero_one_images_and_returns_a_linear_logit():
+    discriminator = models.keras_io_discriminator(3, filters=(4, 8, 8))
+    rescale = discriminator.get_layer("to_zero_one")
+    assert discriminator.layers[1] is rescale and (rescale.scale, rescale.offset) == (0.5, 0.5)
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 3)).astype("float32")
+    seen = keras.Model(discriminator.input, rescale.output)(images).numpy()
+    np.testing.assert_allclose(seen, (images + 1) / 2, atol=1e-7)
+    logit = discriminator.get_layer("logit")
+    assert logit.activation.__name__ == "linear" and logit.compute_dtype == "float32"
+    kernel, bias = logit.get_weights()
+    logit.set_weights([np.zeros_like(kernel), np.full_like(bias, -7.0)])
+    np.testing.assert_allclose(discriminator(images).numpy(), -7.0)  # a logit, not a probability
+
+
+def test_keras_io_networks_keep_float32_heads_under_mixed_precision():
+    with models.dtype_policy("mixed_float16"):
+        generator = models.keras_io_generator(8, 3, dense_filters=4, filters=(4, 4, 4))
+        discriminator = models.keras_io_discriminator(3, filters=(4, 4, 4))
+    assert generator.get_layer("up1").compute_dtype == "float16"
+    images = generator(_latent(2, 8, scale=100.0))
+    assert images.dtype == "float32" and float(keras.ops.max(keras.ops.abs(images))) <= 1.0
+    assert discriminator(images).dtype == "float32"
+
+
+@pytest.mark.parametrize("resolution, blocks", [(32, 2), (64, 3), (128, 4)])
+def test_keras_io_builders_start_at_resolution_over_two_to_the_blocks(resolution, blocks):
+    generator = models.keras_io_generator(8, 1, dense_filters=4, filters=(4,) * blocks, resolution=resolution)
+    discriminator = models.keras_io_discriminator(1, filters=(4,) * blocks, resolution=resolution)
+    assert generator.output_shape == (None, resolution, resolution, 1)
+    assert generator.get_layer("reshape").output.shape[1] == 8
+    assert discriminator.input_shape == (None, resolution, resolution, 1)
+    assert discriminator.get_layer(f"down{blocks}").output.shape[1] == 8
+
+
+def test_keras_io_dropout_layer_stays_at_rate_zero_and_then_changes_nothing():
+    discriminator = models.keras_io_discriminator(3, filters=(4, 4, 4), dropout=0.0)
+    assert discriminator.get_layer("dropout").rate == 0.0
+    images = np.random.default_rng(1).uniform(-1, 1, (3, 64, 64, 3)).astype("float32")
+    np.testing.assert_allclose(discriminator(images, training=True).numpy(), discriminator(images).numpy(),
+                               rtol=1e-6)
+
+
+def test_keras_io_networks_save_and_load_in_safe_mode(tmp_path):
+    generator = models.keras_io_generator(8, 3, dense_filters=4, filters=(4, 4, 4))
+    generator.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True)
+    np.testing.assert_array_equal(loaded(_latent(2, 8)).numpy(), generator(_latent(2, 8)).numpy())
+
+
+BAD_KERAS_IO_ARGS = [
+    ("generator", {"num_classes": 3}, ValueError, r"keras-io's DCGAN is unconditional, so num_classes must be 0; "
+                                                  r"got 3\. Use the 'dcgan' architecture"),
+    ("discriminator", {"num_classes": 10}, ValueError, r"num_classes must be 0; got 10"),
+    ("generator", {"filters": (4,) * 7}, ValueError, r"filters must have 1 to 6 entries.*got 7"),
+    ("discriminator", {"filters": ()}, ValueError, r"filters must have 1 to 6 entries.*got 0"),
+    ("generator", {"resolution": 48}, ValueError, r"resolution must be one of 32, 64, 128"),
+    ("generator", {"output_kernel_size": 0}, ValueError, r"output_kernel_size must be a positive integer"),
+    ("generator", {"channels": 4}, ValueError, r"channels must be 1 \(grayscale\) or 3 \(RGB\)"),
+    ("discriminator", {"dropout": 1.0}, ValueError, r"dropout must be in \[0, 1\)"),
+    ("discriminator", {"sync_batch_norm": "yes"}, TypeError, r"sync_batch_norm must be True or False"),
+    ("discriminator", {"norm": "batch"}, TypeError, r"unexpected keyword argument 'norm'"),
+]
+
+
+@pytest.mark.parametrize("part, kwargs, error, message", BAD_KERAS_IO_ARGS)
+def test_keras_io_builders_reject_bad_arguments_with_a_clear_sentence(part, kwargs, error, message):
+    builder = models.keras_io_generator if part == "generator" else models.keras_io_discriminator
+    with pytest.raises(error, match=message):
+        builder(**kwargs)
+
+
+def test_the_architecture_table_registers_each_family_once():
+    assert set(models.ARCHITECTURES) == {"dcgan", "keras_io"}
+    assert models.ARCHITECTURES["dcgan"].generator is models.dcgan_generator
+    assert models.ARCHITECTURES["keras_io"].discriminator is models.keras_io_discriminator
+
+
+def test_add_or_drop_blocks_keeps_strides_in_step_and_refuses_to_drop_the_last_block():
+    generator, discriminator = models.add_or_drop_blocks({"filters": (8, 4), "strides": (1, 2), "norm": "batch"},
+                                                         {"filters": (4, 8)}, 1)
+    assert generator == {"filters": (8, 4, 2), "strides": (1, 2, 2), "norm": "batch"}
+    assert discriminator == {"filters": (2, 4, 8)}
+    assert models.add_or_drop_blocks({"filters": (8, 16)}, {"filters": (4, 8)}, -1) == ({"filters": (8,)},
+                                                                                       {"filters": (8,)})
+    with pytest.raises(ValueError, match="no stride-2 block left to drop"):
+        models.add_or_drop_blocks({"filters": (8, 4), "strides": (2, 1)}, {"filters": (4, 8)}, -1)
+    with pytest.raises(ValueError, match="no stride-2 block left to drop"):
+        models.add_or_drop_blocks({"filters": (8,)}, {"filters": (4, 8)}, -1)

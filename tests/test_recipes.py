@@ -1,5 +1,7 @@
 """Named recipes: what they build, their JSON round trip, and the default choice."""
 import dataclasses
+import json
+import warnings
 
 import numpy as np
 import pytest
@@ -23,7 +25,9 @@ def test_classic_recipe_is_the_tf_dcgan_tutorial_at_32x32():
 def test_every_recipe_builds_models_and_two_optimisers(channels):
     for recipe in recipes.RECIPES.values():
         generator, discriminator = recipe.build_models(channels)
+        size = recipe.resolution
         assert generator.input_shape == (None, recipe.latent_dim)
+        assert generator.output_shape == discriminator.input_shape == (None, size, size, channels), recipe.name
         assert discriminator.output_shape == (None, 1)
         g_opt, d_opt = recipe.build_optimizers()
         assert g_opt is not d_opt and float(g_opt.learning_rate) == pytest.approx(recipe.g_learning_rate)
@@ -39,6 +43,8 @@ def test_default_recipe_is_best_for_small_datasets_and_unknown_names_are_refused
     assert recipes.default_recipe("mnist").name == recipes.default_recipe("shapes").name == "dcgan"
     assert recipes.default_recipe("cifar10") is recipes.get_recipe("cifar10")
     assert recipes.default_recipe("fashion_mnist") is recipes.get_recipe("fashion_mnist")
+    assert (recipes.default_recipe("emoji").name, recipes.default_recipe("cjk").name) == ("best64", "dcgan64")
+    assert recipes.default_recipe("emoji").resolution == recipes.default_recipe("cjk").resolution == 64
     with pytest.raises(ValueError, match="Unknown dataset 'imagenet'"):
         recipes.default_recipe("imagenet")
     with pytest.raises(ValueError, match="choose one of classic, dcgan, best"):
@@ -205,3 +211,122 @@ def test_a_recipe_stores_its_resolution_in_json():
     assert recipes.Recipe.from_json(at128.to_json()) == at128
     with pytest.raises(ValueError, match="resolution must be one of"):
         dataclasses.replace(at128, resolution=100)
+
+
+# classic64: keras-io's 64x64 face DCGAN as published, and the architecture table behind it.
+
+def test_classic64_is_keras_ios_face_dcgan_as_published():
+    classic64 = recipes.get_recipe("classic64")
+    assert classic64.architecture == "keras_io" and classic64.resolution == 64 and classic64.latent_dim == 128
+    assert classic64.g_loss == "non_saturating" and classic64.d_loss == "keras_io_noisy"
+    assert classic64.g_learning_rate == classic64.d_learning_rate == 1e-4
+    assert (classic64.beta_1, classic64.beta_2, classic64.batch_size) == (0.9, 0.999, 32)
+    assert classic64.generator == {"dense_filters": 128, "filters": (128, 256, 512), "kernel_size": 4,
+                                   "output_kernel_size": 5}
+    assert classic64.discriminator == {"filters": (64, 128, 128), "kernel_size": 4, "dropout": 0.0}
+    assert not any(t.used_by(classic64) for t in recipes.TECHNIQUES.values())
+    assert "as published" in classic64.description and "benchmarks only" in classic64.description
+
+
+def test_classic64_builds_the_keras_io_networks_at_64x64():
+    generator, discriminator = recipes.get_recipe("classic64").build_models(3)
+    assert generator.output_shape == discriminator.input_shape == (None, 64, 64, 3)
+    assert generator.count_params() == 3_979_651 and discriminator.count_params() == 404_801
+    assert generator.get_layer("to_minus_one_one") and discriminator.get_layer("to_zero_one")
+    images = generator(np.random.default_rng(0).normal(size=(2, 128)).astype("float32"))
+    assert float(np.abs(images).max()) <= 1 and discriminator(images).shape == (2, 1)
+
+
+def test_classic64_trains_one_step_with_finite_losses():
+    recipe = dataclasses.replace(recipes.get_recipe("classic64"), batch_size=4)
+    gan = train.build_gan(recipe, 3, seed=0)
+    real_images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 3)).astype("float32")
+    history = gan.fit(real_images, batch_size=4, epochs=1, verbose=0).history
+    assert all(np.isfinite(history[metric][-1]) for metric in train.METRICS), history
+
+
+def test_build_models_dispatches_through_the_architecture_table(monkeypatch):
+    calls = []
+    family = models.ARCHITECTURES["keras_io"]
+    spy = lambda builder: lambda *args, **kwargs: calls.append((builder.__name__, args, kwargs)) or builder(*args, **kwargs)
+    monkeypatch.setitem(models.ARCHITECTURES, "keras_io",
+                        models.Architecture(spy(family.generator), spy(family.discriminator), family.at_resolution))
+    classic64 = recipes.get_recipe("classic64")
+    classic64.build_models(1)
+    common = {"num_classes": 0, "sync_batch_norm": False, "resolution": 64}
+    assert calls == [("keras_io_generator", (128, 1), {**common, **classic64.generator}),
+                     ("keras_io_discriminator", (1,), {**common, **classic64.discriminator})]
+
+
+def test_unknown_architectures_and_arguments_the_family_does_not_take_are_refused():
+    classic64 = recipes.get_recipe("classic64")
+    with pytest.raises(ValueError, match="architecture must be one of dcgan, keras_io; got 'stylegan'"):
+        dataclasses.replace(classic64, architecture="stylegan")
+    with pytest.raises(ValueError, match="the keras_io generator takes no argument 'norm', 'strides'; it takes "
+                                         "dense_filters, filters, kernel_size, output_kernel_size"):
+        dataclasses.replace(classic64, generator={**classic64.generator, "norm": "batch", "strides": (2, 2, 2)})
+    with pytest.raises(ValueError, match="the dcgan generator takes no argument 'output_kernel_size'"):
+        dataclasses.replace(classic64, architecture="dcgan")
+    with pytest.raises(ValueError, match="the keras_io discriminator takes no argument 'spectral_norm'"):
+        recipes.get_recipe("classic64 + spectral norm")
+
+
+def test_a_conditional_keras_io_recipe_is_refused_when_built():
+    conditional = dataclasses.replace(recipes.get_recipe("classic64"), num_classes=10)
+    with pytest.raises(ValueError, match="keras-io's DCGAN is unconditional"):
+        conditional.build_models(3)
+
+
+def test_a_recipe_json_without_architecture_loads_as_dcgan():
+    fields = json.loads(recipes.get_recipe("best").to_json())
+    del fields["architecture"]
+    restored = recipes.Recipe.from_json(json.dumps(fields))
+    assert restored.architecture == "dcgan" and restored == recipes.get_recipe("best")
+    assert recipes.Recipe.from_json(recipes.get_recipe("classic64").to_json()).architecture == "keras_io"
+
+
+def test_classic64_adapts_to_other_resolutions_one_block_per_doubling_and_says_so():
+    classic64 = recipes.get_recipe("classic64")
+    with pytest.warns(UserWarning, match=r"tuned for 64x64 images; at 128x128 its generator's blocks are "
+                                         r"\(128, 256, 512, 256\) and its discriminator's \(32, 64, 128, 128\)"):
+        at128 = classic64.at_resolution(128)
+    with pytest.warns(UserWarning, match=r"at 32x32 its generator's blocks are \(128, 256\) and its "
+                                         r"discriminator's \(128, 128\)"):
+        at32 = classic64.at_resolution(32)
+    for recipe, size in ((at128, 128), (at32, 32)):
+        assert recipe.architecture == "keras_io" and recipe.resolution == size
+        assert recipe.generator["output_kernel_size"] == 5 and recipe.discriminator["dropout"] == 0.0
+        generator, discriminator = recipe.build_models(3)
+        assert generator.output_shape == discriminator.input_shape == (None, size, size, 3)
+        assert generator.get_layer("reshape").output.shape[1] == 8  # keras-io's 8x8 start at every size
+
+
+def test_a_family_that_cannot_adapt_refuses_another_resolution(monkeypatch):
+    family = models.ARCHITECTURES["keras_io"]
+    monkeypatch.setitem(models.ARCHITECTURES, "keras_io", family._replace(at_resolution=None))
+    with pytest.raises(ValueError, match="its keras_io networks are built for 64x64 images only"):
+        recipes.get_recipe("classic64").at_resolution(32)
+
+
+def test_shrinking_past_the_last_block_is_refused_with_the_recipe_named():
+    one_block = dataclasses.replace(recipes.get_recipe("dcgan"), resolution=64,
+                                    generator={**recipes.get_recipe("dcgan").generator, "strides": (2, 1)})
+    with pytest.raises(ValueError, match="recipe 'dcgan' cannot shrink to 32x32: no stride-2 block left to drop"):
+        one_block.at_resolution(32)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "best"])
+def test_dcgan64_and_best64_are_their_recipes_at_64x64_by_name(name):
+    with pytest.warns(UserWarning):
+        expected = recipes.get_recipe(name).at_resolution(64)
+    at64 = recipes.get_recipe(f"{name}64")
+    assert at64.resolution == 64 and at64.name == f"{name}64" and "64x64" in at64.description
+    assert _changed_fields(expected, at64) == set()
+    generator, discriminator = at64.build_models(3)
+    assert generator.output_shape == discriminator.input_shape == (None, 64, 64, 3)
+
+
+def test_the_64x64_recipes_are_made_without_a_resolution_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # as at import, where dcgan64 and best64 are made
+        assert recipes._at_64("best") == recipes.get_recipe("best64")

@@ -92,8 +92,9 @@ def test_a_missing_file_names_the_fetch_command_and_the_manual_download(tmp_path
 def test_a_missing_client_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no npm here
     file = registry.PackageFile(name="pkg.tgz", client="npm", package="pkg", version="1", sha256="0" * 64,
-                                manual="x")
-    with pytest.raises(registry.FetchError, match="`npm` is not installed"):
+                                manual="the project's release 1")
+    with pytest.raises(registry.FetchError, match="`npm` is not installed.*or download pkg.tgz from the project's "
+                                                  "release 1 into .*sha256"):
         registry.fetch([file], tmp_path / "cache")
 
 

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from fixtures import TINY_RECIPE, TINY_TRICKS_RECIPE, tiny_dataset
-from gan_utils import checkpoints, losses, models, settings, train
+from gan_utils import checkpoints, data, losses, models, settings, train
 
 LATENT_DIM = 4
 
@@ -142,9 +142,17 @@ def test_run_directory_stores_recipe_and_refuses_another(tmp_path):
         train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=2, seed=1)
 
 
+def test_run_json_records_the_held_out_items_it_is_given(tmp_path):
+    train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=1, seed=0, verbose=False, heldout=["1f476", "x"])
+    assert json.loads((tmp_path / "run.json").read_text())["heldout"] == ["1f476", "x"]
+
+
 def test_bad_run_arguments_are_refused_before_training(tmp_path):
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         train.train_run(tmp_path, tiny_dataset(), TINY_RECIPE, epochs=0)
+    big = data.ImageDataset("big", np.zeros((32, 64, 64, 1), np.float32), None, None)
+    with pytest.raises(ValueError, match=r"builds 32x32 images, but big images are 64x64; use recipe.at_resolution\(64\)"):
+        train.train_run(tmp_path, big, TINY_RECIPE, epochs=1)
     with pytest.raises(ValueError, match="fewer than one training step's 1 batch\\(es\\) of 16"):
         train.train_run(tmp_path, tiny_dataset(8), TINY_RECIPE, epochs=1)
     with pytest.raises(ValueError, match="fewer than one training step's 2 batch\\(es\\) of 16.*n_critic"):

@@ -1,20 +1,71 @@
-"""Generator and discriminator builders and their shared layers.
+"""Generator and discriminator builders, the table of architecture families, and their shared layers.
 
-`dcgan` holds chapter 1's MLPs and the DCGAN family at 32x32; `layers` the building blocks the families share
-(minibatch standard deviation, spectral normalisation). Generators map latent noise z to samples; discriminators
-return one logit per sample (the probability that the input is real is sigmoid(logit)).
+`dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published; `layers`
+the building blocks the families share (minibatch standard deviation, spectral normalisation). ARCHITECTURES is
+the one place a family is registered. Generators map latent noise z to samples; discriminators return one logit
+per sample (the probability that the input is real is sigmoid(logit)).
 """
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import NamedTuple
 
 import keras
 
 from gan_utils.models.dcgan import (ACTIVATIONS, CHANNELS, DISCRIMINATOR_NORMS, GENERATOR_NORMS, LEAKY_SLOPE,
                                     RESOLUTIONS, UPSAMPLES, dcgan_discriminator, dcgan_generator,
                                     mlp_discriminator, mlp_generator)
+from gan_utils.models.keras_io import keras_io_discriminator, keras_io_generator
 from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, SpectralNormalization,
                                      batch_coupled_layers, power_iteration_paused)
+
+
+def add_or_drop_blocks(generator: dict, discriminator: dict, doublings: int) -> tuple[dict, dict]:
+    """Builder arguments (generator, discriminator) for images 2**doublings times as wide (doublings < 0:
+    narrower): per doubling one more stride-2 up-block at the generator's end and one more down-block at the
+    discriminator's start, each half as wide as its neighbour; per halving one block fewer on each side. A
+    generator with `strides` (dcgan) gets stride 2 for each new block and can only lose a stride-2 block.
+
+    Both dicts need a `filters` tuple, one entry per block; the other arguments are kept as they are.
+    """
+    g_filters, d_filters = list(generator["filters"]), list(discriminator["filters"])
+    strides = list(generator["strides"]) if "strides" in generator else None
+    for _ in range(doublings):
+        g_filters.append(max(1, g_filters[-1] // 2))
+        d_filters.insert(0, max(1, d_filters[0] // 2))
+        if strides is not None:
+            strides.append(2)
+    for _ in range(-doublings):
+        if len(g_filters) < 2 or len(d_filters) < 2 or (strides is not None and strides[-1] != 2):
+            raise ValueError(f"no stride-2 block left to drop: generator filters {tuple(g_filters)}"
+                             f"{f', strides {tuple(strides)}' if strides is not None else ''}, discriminator "
+                             f"filters {tuple(d_filters)}.")
+        g_filters.pop(), d_filters.pop(0)
+        if strides is not None:
+            strides.pop()
+    generator = {**generator, "filters": tuple(g_filters)}
+    if strides is not None:
+        generator["strides"] = tuple(strides)
+    return generator, {**discriminator, "filters": tuple(d_filters)}
+
+
+class Architecture(NamedTuple):
+    """One family of networks, as a recipe names it. Both builders take the common keyword arguments
+    num_classes, sync_batch_norm and resolution; `at_resolution` maps (generator arguments, discriminator
+    arguments, doublings) to the arguments for another resolution, or is None for a family built for one
+    resolution only."""
+
+    generator: Callable[..., keras.Model]  # (latent_dim, channels, **common, **recipe.generator)
+    discriminator: Callable[..., keras.Model]  # (channels, **common, **recipe.discriminator)
+    at_resolution: Callable[[dict, dict, int], tuple[dict, dict]] | None
+
+
+ARCHITECTURES = {
+    "dcgan": Architecture(dcgan_generator, dcgan_discriminator, add_or_drop_blocks),
+    "keras_io": Architecture(keras_io_generator, keras_io_discriminator, add_or_drop_blocks),
+}
+COMMON_ARGUMENTS = ("num_classes", "sync_batch_norm", "resolution")  # what Recipe.build_models passes to every family
 
 
 @contextlib.contextmanager
