@@ -21,13 +21,18 @@ MEMORISATION_VARIANTS = {"emoji": {"shift": 1, "mirror": True}, "cjk": {"shift":
 
 @dataclasses.dataclass
 class Reference:
-    """The real data a generator is scored against, in three disjoint parts (features.evaluation_split).
+    """The real data a generator is scored against, in disjoint parts (features.evaluation_split).
 
-    train_idx: what a generator trains on (training_part), made of classifier_idx, on which the feature
-    classifier trained, and reference_idx, which it never saw. Scores compare features against the
-    reference part; the floor scores held_idx, unseen by the classifier and every generator, the same way.
-    Neither side of a comparison was the classifier's training data, so its train/test gap neither
+    classifier_idx: what the feature classifier trained on. Scores compare features against the reference part
+    (reference_idx); the floor scores the real images of held_idx the same way. train_idx: what a generator
+    trains on (training_part); fresh_idx: the real images it never saw, which the memorisation check compares
+    with. Neither side of a comparison was the classifier's training data, so its train/test gap neither
     inflates the floor nor favours copies of the images it learned.
+
+    Without groups, train_idx is the classifier and reference parts, and held_idx = fresh_idx is the held-out
+    fifth. With groups (emoji designs, characters) fresh_idx = classifier_idx is the held-out fifth of the groups,
+    and the reference and the floor are two random halves of train_idx: images of the designs the generator
+    learns, so that the floor is what drawing the training distribution perfectly scores.
     """
 
     dataset: data.ImageDataset
@@ -37,15 +42,12 @@ class Reference:
     held_idx: np.ndarray
     reference_features: np.ndarray
     held_features: np.ndarray
-
-    @property
-    def train_idx(self) -> np.ndarray:
-        """The images a generator trains on: the classifier and reference parts, sorted."""
-        return np.union1d(self.classifier_idx, self.reference_idx)
+    train_idx: np.ndarray
+    fresh_idx: np.ndarray
 
     @property
     def max_n(self) -> int:
-        """The largest N at which a floor can be computed: the number of held-out real images."""
+        """The largest N at which a floor can be computed: the number of the floor's real images."""
         return len(self.held_idx)
 
 
@@ -82,12 +84,14 @@ def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifi
         raise ValueError(f"Unknown extractor {extractor!r}; choose 'classifier' or 'inception'.")
     classifier_idx, reference_idx, held_idx = features.evaluation_split(
         len(dataset), classifier_settings.held_out_fraction, classifier_settings.seed, dataset.groups)
+    train_idx, fresh_idx = _split(dataset)
     return Reference(dataset, chosen, classifier_idx, reference_idx, held_idx,
                      features.real_features(chosen, dataset, reference_idx, "reference"),
-                     features.real_features(chosen, dataset, held_idx, "held_out"))
+                     features.real_features(chosen, dataset, held_idx, "held_out"), train_idx, fresh_idx)
 
 
 def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, seed: int, memorisation: bool) -> dict:
+    """One side's scores; memorisation=False leaves out the memorisation ratio and copies."""
     n = len(images)
     rng = np.random.default_rng(seed)
     real_subset = ref.reference_features[rng.choice(len(ref.reference_features),
@@ -98,7 +102,7 @@ def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, see
               "precision": precision, "recall": recall,
               "sharpness": metrics.sharpness(images, ref.dataset.images[ref.reference_idx])}
     if memorisation:
-        check = metrics.memorisation_check(images, ref.dataset.images[ref.train_idx], ref.dataset.images[ref.held_idx],
+        check = metrics.memorisation_check(images, ref.dataset.images[ref.train_idx], ref.dataset.images[ref.fresh_idx],
                                            **MEMORISATION_VARIANTS.get(ref.dataset.name, {}))
         # NaN when held-out images repeat training images exactly (shapes): no ratio exists then.
         scores.update(memorisation_ratio=check.ratio if np.isfinite(check.ratio) else None, copies=check.copies)
@@ -127,8 +131,9 @@ def evaluate(images, ref: Reference, *, n: int | None = None, seed: int = 0, flo
     held_out = ref.dataset.images[ref.held_idx[:n]]
     result = {"dataset": ref.dataset.name, "extractor": ref.extractor.name, "n": n,
               "generated": _scores(ref, generated, ref.extractor.features(generated), seed, memorisation)}
-    if floor:
-        result["real_floor"] = _scores(ref, held_out, ref.held_features[:n], seed, memorisation)
+    if floor:  # with groups the floor's images are training images: their copies would be no news
+        result["real_floor"] = _scores(ref, held_out, ref.held_features[:n], seed,
+                                       memorisation and ref.dataset.groups is None)
     if ref.extractor.classifier is not None:
         result["classes"] = class_check(ref, generated)
         for side, side_images in (("generated", generated), ("real_floor", held_out)):

@@ -491,3 +491,18 @@ def test_show_animation_returns_an_ipython_image_holding_the_gif(tmp_path):
     assert shown.format == "gif" and shown.data == path.read_bytes()
     with pytest.raises(FileNotFoundError, match="save_animation"):
         plots.show_animation(tmp_path / "none.gif")
+
+
+@pytest.mark.parametrize("side, channels", [(64, 3), (64, 1), (128, 3)])
+def test_grids_and_animations_work_at_every_resolution(tmp_path, side, channels):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    frames = [rng.uniform(-1, 1, (4, side, side, channels)).astype(np.float32) for _ in range(3)]
+    mosaic = plots.images_to_mosaic(frames[0], ncols=2, pad=1)
+    assert mosaic.shape[:2] == (2 * side + 1, 2 * side + 1)
+    figure = plots.image_grid(frames[0])
+    plt.close(figure)
+    path = plots.save_animation(frames, tmp_path / "training.gif", scale=1)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3 and gif.size[0] >= 2 * side
