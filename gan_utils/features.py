@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import inspect
 import json
-import pathlib
 
 import keras
 import numpy as np
@@ -18,16 +17,9 @@ import numpy as np
 from gan_utils import checkpoints, settings
 from gan_utils.data import ImageDataset, check_images, heldout_groups
 
-CACHE_ENV = settings.CACHE_ENV
-
 
 class FeatureExtractorUnavailableError(ConnectionError):
     """The extractor's weights cannot be had here (no network); the classifier extractor works offline."""
-
-
-def cache_dir() -> pathlib.Path:
-    """Where classifiers and real-data features are cached: settings.cache_dir()."""
-    return settings.cache_dir()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +148,7 @@ def dataset_classifier(dataset: ImageDataset, classifier_settings: ClassifierSet
         raise ValueError(f"{dataset.name} has no labels, so no classifier can be trained on it; "
                          "use the inception extractor (online) or a labelled dataset.")
     key = classifier_key(dataset, classifier_settings)
-    folder = cache_dir() / f"classifier-{dataset.name}-{key}"
+    folder = settings.cache_dir() / f"classifier-{dataset.name}-{key}"
     model_path, meta_path = folder / "model.keras", folder / "meta.json"
     if model_path.exists() and meta_path.exists():
         classifier = keras.saving.load_model(model_path, safe_mode=True)
@@ -222,7 +214,7 @@ def inception_v3(channels: int) -> FeatureExtractor:
 def real_features(extractor: FeatureExtractor, dataset: ImageDataset, indices: np.ndarray, part: str) -> np.ndarray:
     """Features of dataset.images[indices], cached per extractor, dataset and part ("train", "held_out")."""
     digest = hashlib.sha256(np.ascontiguousarray(indices).tobytes()).hexdigest()[:12]
-    path = cache_dir() / f"features-{extractor.name}-{dataset.name}-{part}-{len(indices)}-{digest}.npy"
+    path = settings.cache_dir() / f"features-{extractor.name}-{dataset.name}-{part}-{len(indices)}-{digest}.npy"
     if path.exists():
         return np.load(path)
     values = extractor.features(dataset.images[indices])

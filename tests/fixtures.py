@@ -44,3 +44,15 @@ TINY_MINIBATCH_STD_RECIPE = dataclasses.replace(
 def tiny_dataset(n: int = 64):
     """n procedurally drawn one-channel shapes: an ImageDataset of float32 (n, 32, 32, 1) in [-1, 1]."""
     return data.make_shapes(n, seed=0, channels=1)
+
+
+def fetched(name: str) -> bool:
+    """Whether the emoji or cjk source files are in the cache and verified (tests never download them)."""
+    from gan_utils import cjk, emoji, registry
+
+    try:
+        for file in {"emoji": emoji, "cjk": cjk}[name].FILES.values():
+            registry.verified(file)
+    except registry.FetchError:
+        return False
+    return True

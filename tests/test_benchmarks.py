@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from fixtures import fetched
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
@@ -196,18 +197,7 @@ def test_time_to_quality_judges_the_emoji_goals(best, failing, monkeypatch):
     assert levels[0]["label"] == "classic64 best"
 
 
-def _emoji_fetched():
-    from gan_utils import emoji, registry
-
-    try:
-        for file in emoji.FILES.values():
-            registry.verified(file)
-    except registry.FetchError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _emoji_fetched(), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
+@pytest.mark.skipif(not fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
 def test_time_to_quality_on_emoji_runs_in_smoke_mode_and_reports_its_goals():
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "time_to_quality.py"), "--smoke", "--dataset",
                           "emoji"], cwd=ROOT, capture_output=True, text=True, timeout=900)

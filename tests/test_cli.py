@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from fixtures import fetched
 
 ENV = {**os.environ, "GAN_BOOK_PROFILE": "smoke", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -103,19 +104,7 @@ def test_a_folder_at_64_pixels_trains_an_adapted_recipe_that_says_so(tmp_path):
         assert stored["images"].shape == (3, 64, 64, 3)
 
 
-def _fetched(name):
-    """Whether the dataset's files are in the cache (tests never download them)."""
-    from gan_utils import cjk, emoji, registry
-
-    try:
-        for file in {"emoji": emoji, "cjk": cjk}[name].FILES.values():
-            registry.verified(file)
-    except registry.FetchError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
+@pytest.mark.skipif(not fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
 def test_emoji_train_sample_evaluate_records_the_held_out_designs_and_prints_the_new_checks(tmp_path):
     from gan_utils import emoji, evaluate
 

@@ -5,14 +5,14 @@ import keras
 import numpy as np
 import pytest
 
-from gan_utils import data, features
+from gan_utils import data, features, settings
 
 WEAK = features.ClassifierSettings(epochs=1, width=8, feature_dim=16)
 
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(features.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path))
     return tmp_path
 
 
@@ -76,7 +76,7 @@ def test_classifier_is_trained_once_then_loaded_from_the_cache(cache, shapes, mo
 def test_classifier_is_deterministic_from_its_seed(tmp_path, shapes, monkeypatch):
     runs = []
     for folder in ("a", "b"):
-        monkeypatch.setenv(features.CACHE_ENV, str(tmp_path / folder))
+        monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / folder))
         runs.append(features.dataset_classifier(shapes, WEAK, verbose=False).features(shapes.images[:8]))
     np.testing.assert_array_equal(runs[0], runs[1])
 

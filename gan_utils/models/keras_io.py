@@ -31,6 +31,18 @@ def _start_size(filters: tuple[int, ...], resolution: int) -> int:
     return resolution // 2 ** len(filters)
 
 
+def _check_common(channels, filters, resolution, num_classes, sync_batch_norm, name) -> tuple[int, tuple, int, int]:
+    """The checks both networks share; returns channels, filters, resolution and the start side, normalised."""
+    channels = _check_channels(channels)
+    resolution = _check_resolution(resolution)
+    filters = _int_tuple("filters", filters)
+    start = _start_size(filters, resolution)
+    _check_unconditional(num_classes)
+    _check_flag(sync_batch_norm=sync_batch_norm)
+    _check_name(name)
+    return channels, filters, resolution, start
+
+
 def keras_io_generator(
     latent_dim: int = 128,
     channels: int = 3,
@@ -60,13 +72,8 @@ def keras_io_generator(
     """
     _check_positive(latent_dim=latent_dim, dense_filters=dense_filters, kernel_size=kernel_size,
                     output_kernel_size=output_kernel_size)
-    channels = _check_channels(channels)
-    _check_unconditional(num_classes)
-    _check_flag(sync_batch_norm=sync_batch_norm)
-    _check_name(name)
-    filters = _int_tuple("filters", filters)
-    resolution = _check_resolution(resolution)
-    start = _start_size(filters, resolution)
+    channels, filters, resolution, start = _check_common(channels, filters, resolution, num_classes,
+                                                         sync_batch_norm, name)
 
     z = keras.Input((latent_dim,), name="z")
     x = keras.layers.Dense(start * start * dense_filters, name="project")(z)
@@ -109,18 +116,13 @@ def keras_io_discriminator(
     num_classes must be 0 and sync_batch_norm is accepted for the common builder interface but has no batch
     norm to act on.
     """
-    channels = _check_channels(channels)
-    resolution = _check_resolution(resolution)
-    filters = _int_tuple("filters", filters)
-    _start_size(filters, resolution)
+    channels, filters, resolution, _ = _check_common(channels, filters, resolution, num_classes, sync_batch_norm,
+                                                     name)
     _check_positive(kernel_size=kernel_size)
     if not isinstance(dropout, numbers.Real) or isinstance(dropout, bool):
         raise TypeError(f"dropout must be a number in [0, 1); got {dropout!r}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1) (the fraction of activations dropped); got {dropout!r}.")
-    _check_unconditional(num_classes)
-    _check_flag(sync_batch_norm=sync_batch_norm)
-    _check_name(name)
 
     image = keras.Input((resolution, resolution, channels), name="image")
     x = keras.layers.Rescaling(0.5, offset=0.5, name="to_zero_one")(image)
