@@ -1,5 +1,6 @@
 """GAN losses and penalties: the minimax family from logits (softplus, so they stay finite), keras-io's noisy
-labels, Wasserstein, hinge and least squares, and the WGAN-GP and R1 gradient penalties (always in float32).
+labels, Wasserstein, hinge, least squares and R3GAN's relativistic pairing, and the WGAN-GP, R1 and R2 gradient
+penalties (always in float32).
 
 With D(x) = sigmoid(l): -log D(x) = softplus(-l) and -log(1 - D(x)) = softplus(l).
 """
@@ -123,6 +124,36 @@ def r1_penalty(discriminator, real_images):
     return tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=1))
 
 
+def r2_penalty(discriminator, fake_images):
+    """R2 = E[||grad_x D(x)||^2] on generated images, a float32 scalar (multiply by gamma / 2). R3GAN adds it to R1:
+    with the relativistic loss, R1 alone lets D's gradients on the fakes grow and training diverges."""
+    return r1_penalty(discriminator, fake_images)
+
+
+# Relativistic pairing (RpGAN; Jolicoeur-Martineau 2019, R3GAN by Huang et al. 2024): each real image is paired
+# with one generated image, and D scores which of the two is the real one.
+
+def _check_paired(real_logits, fake_logits) -> None:
+    real_shape, fake_shape = tuple(tf.TensorShape(real_logits.shape)), tuple(tf.TensorShape(fake_logits.shape))
+    if None not in real_shape + fake_shape and real_shape != fake_shape:
+        raise ValueError(f"The relativistic loss pairs each real image with one generated image, so the two "
+                         f"batches of logits must have one shape; got {real_logits.shape} and {fake_logits.shape}.")
+
+
+def relativistic_discriminator_loss(real_logits, fake_logits):
+    """E[softplus(-(D(x) - D(G(z))))] over the pairs, a scalar: -log sigmoid of how much more real D finds the real
+    image than its generated partner. Unlike the minimax loss it cannot be won by pushing every logit up."""
+    _check_paired(real_logits, fake_logits)
+    return tf.reduce_mean(tf.nn.softplus(-(real_logits - fake_logits)))
+
+
+def relativistic_generator_loss(fake_logits, real_logits):
+    """E[softplus(-(D(G(z)) - D(x)))] over the pairs, a scalar: the discriminator's loss with the roles swapped,
+    so the generator needs the real images' logits too (PAIRED_GENERATOR_LOSSES)."""
+    _check_paired(real_logits, fake_logits)
+    return tf.reduce_mean(tf.nn.softplus(-(fake_logits - real_logits)))
+
+
 def smoothed_discriminator_loss(real_logits, fake_logits, real_label: float = 0.9):
     """Binary cross-entropy with real targets `real_label` and fake targets 0, a scalar; one-sided label
     smoothing keeps D from becoming over-confident on real images."""
@@ -174,7 +205,7 @@ def keras_io_noisy_discriminator_loss(real_logits, fake_logits):
 
 # The names a recipe uses. Each discriminator loss has its usual generator partner: minimax with
 # non_saturating (or saturating), keras_io_noisy with non_saturating, hinge with hinge, least_squares with
-# least_squares, wasserstein with wasserstein.
+# least_squares, wasserstein with wasserstein, relativistic with relativistic.
 
 GENERATOR_LOSSES = {
     "saturating": saturating_generator_loss,
@@ -182,7 +213,9 @@ GENERATOR_LOSSES = {
     "hinge": hinge_generator_loss,
     "least_squares": least_squares_generator_loss,
     "wasserstein": wasserstein_generator_loss,
+    "relativistic": relativistic_generator_loss,
 }
+PAIRED_GENERATOR_LOSSES = ("relativistic",)  # called as loss(fake_logits, real_logits)
 
 DISCRIMINATOR_LOSSES = {
     "minimax": discriminator_loss,
@@ -191,6 +224,7 @@ DISCRIMINATOR_LOSSES = {
     "hinge": hinge_discriminator_loss,
     "least_squares": least_squares_discriminator_loss,
     "wasserstein": wasserstein_critic_loss,
+    "relativistic": relativistic_discriminator_loss,
 }
 
 

@@ -62,9 +62,10 @@ def test_generator_loss_lookup_rejects_unknown_names():
     assert losses.generator_loss("saturating") is losses.saturating_generator_loss
     assert losses.generator_loss("hinge") is losses.hinge_generator_loss
     assert losses.generator_loss("wasserstein") is losses.wasserstein_generator_loss
-    with pytest.raises(ValueError, match="Unknown generator loss 'relativistic'; choose one of saturating, "
-                                         "non_saturating, hinge, least_squares, wasserstein"):
-        losses.generator_loss("relativistic")
+    assert losses.generator_loss("relativistic") is losses.relativistic_generator_loss
+    with pytest.raises(ValueError, match="Unknown generator loss 'rpgan'; choose one of saturating, "
+                                         "non_saturating, hinge, least_squares, wasserstein, relativistic"):
+        losses.generator_loss("rpgan")
 
 
 # Wasserstein, hinge, least squares and label smoothing: values against NumPy, gradients against closed forms.
@@ -86,6 +87,9 @@ TWO_SIDED = {
                                lambda r, f: -np.mean(T * np.log(sigmoid(r)) + (1 - T) * np.log(1 - sigmoid(r)))
                                - np.mean(np.log(1 - sigmoid(f))),
                                lambda r: (sigmoid(r) - T) / N, lambda f: sigmoid(f) / N),
+    "relativistic_discriminator": (losses.relativistic_discriminator_loss,
+                                   lambda r, f: -np.mean(np.log(sigmoid(r - f))),
+                                   lambda r: -(1 - sigmoid(r - FAKE)) / N, lambda f: (1 - sigmoid(REAL - f)) / N),
 }
 ONE_SIDED = {
     "wasserstein_generator": (losses.wasserstein_generator_loss, lambda f: -f.mean(), lambda f: -np.ones_like(f) / N),
@@ -238,6 +242,61 @@ def test_r1_penalty_is_float32_when_the_discriminator_computes_in_float16():
     np.testing.assert_allclose(penalty.numpy(), np.sum(W.astype("float64") ** 2), rtol=1e-2)
 
 
+def test_r2_penalty_is_r1_on_the_generated_images():
+    discriminator = SquareCritic()
+    penalty = losses.r2_penalty(discriminator, OTHER_IMAGES)
+    np.testing.assert_array_equal(discriminator.inputs.numpy(), OTHER_IMAGES)
+    np.testing.assert_allclose(penalty.numpy(), np.mean(np.sum(OTHER_IMAGES.reshape(6, -1) ** 2, axis=1)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("penalty", [losses.r1_penalty, losses.r2_penalty])
+def test_r1_and_r2_gradients_with_respect_to_the_weights_are_two_w(penalty):
+    critic = linear_critic()
+    with tf.GradientTape() as tape:  # R = ||w||^2 for f(x) = w . x, so dR/dw = 2 w: the penalty shrinks w
+        value = penalty(critic, IMAGES)
+    gradient = tape.gradient(value, critic.trainable_variables[0])
+    np.testing.assert_allclose(gradient.numpy(), 2 * W, rtol=1e-5)
+
+
+def test_r1_gradient_of_a_quadratic_critic_matches_a_finite_difference():
+    scale = tf.Variable(0.7)  # f(x) = scale * sum(x^2) / 2: grad f = scale * x, R1 = scale^2 E||x||^2
+
+    def critic(x, training=False):
+        return scale * 0.5 * tf.reduce_sum(tf.square(x), axis=[1, 2, 3])[:, None]
+
+    with tf.GradientTape() as tape:
+        value = losses.r1_penalty(critic, IMAGES)
+    squared_norms = np.mean(np.sum(IMAGES.astype("float64").reshape(6, -1) ** 2, axis=1))
+    np.testing.assert_allclose(value.numpy(), 0.49 * squared_norms, rtol=1e-5)
+    np.testing.assert_allclose(tape.gradient(value, scale).numpy(), 2 * 0.7 * squared_norms, rtol=1e-5)
+
+
+# Relativistic pairing (R3GAN).
+
+def test_relativistic_generator_loss_is_the_discriminator_loss_with_the_roles_swapped():
+    np.testing.assert_allclose(losses.relativistic_generator_loss(FAKE, REAL).numpy(),
+                               losses.relativistic_discriminator_loss(FAKE, REAL).numpy(), rtol=1e-6)
+    fake, real = tf.constant(FAKE), tf.constant(REAL)
+    with tf.GradientTape() as tape:
+        tape.watch(fake)
+        value = losses.relativistic_generator_loss(fake, real)
+    np.testing.assert_allclose(tape.gradient(value, fake).numpy(), -(1 - sigmoid(FAKE - REAL)) / N, atol=1e-7)
+
+
+def test_relativistic_losses_depend_only_on_the_differences_and_stay_finite():
+    shifted = losses.relativistic_discriminator_loss(REAL + 100.0, FAKE + 100.0).numpy()
+    np.testing.assert_allclose(shifted, losses.relativistic_discriminator_loss(REAL, FAKE).numpy(), rtol=1e-4)
+    extreme = tf.constant([-300.0, 300.0])
+    assert np.isfinite(losses.relativistic_discriminator_loss(extreme, -extreme).numpy())
+    assert np.isfinite(losses.relativistic_generator_loss(extreme, -extreme).numpy())
+
+
+def test_relativistic_losses_refuse_unpaired_batches():
+    with pytest.raises(ValueError, match="pairs each real image with one generated image"):
+        losses.relativistic_discriminator_loss(REAL, FAKE[:10])
+    assert "relativistic" in losses.PAIRED_GENERATOR_LOSSES
+
+
 # Name lookups.
 
 def test_discriminator_loss_lookup_finds_each_loss_and_rejects_unknown_names():
@@ -247,9 +306,11 @@ def test_discriminator_loss_lookup_finds_each_loss_and_rejects_unknown_names():
     assert losses.discriminator_loss_fn("wasserstein") is losses.wasserstein_critic_loss
     assert losses.discriminator_loss_fn("minimax_smoothed") is losses.smoothed_discriminator_loss
     assert losses.discriminator_loss_fn("keras_io_noisy") is losses.keras_io_noisy_discriminator_loss
-    with pytest.raises(ValueError, match="Unknown discriminator loss 'relativistic'; choose one of minimax, "
-                                         "minimax_smoothed, keras_io_noisy, hinge, least_squares, wasserstein"):
-        losses.discriminator_loss_fn("relativistic")
+    assert losses.discriminator_loss_fn("relativistic") is losses.relativistic_discriminator_loss
+    with pytest.raises(ValueError, match="Unknown discriminator loss 'rpgan'; choose one of minimax, "
+                                         "minimax_smoothed, keras_io_noisy, hinge, least_squares, wasserstein, "
+                                         "relativistic"):
+        losses.discriminator_loss_fn("rpgan")
 
 
 # keras-io's noisy labels (recipe classic64), in the book's convention: logits for "real".

@@ -158,10 +158,10 @@ def test_one_change_variants_cover_every_technique_once():
         recipes.add(best, "dropout")
 
 
-@pytest.mark.parametrize("change, message", [({"g_loss": "relativistic"}, "choose one of"),
+@pytest.mark.parametrize("change, message", [({"g_loss": "rpgan"}, "choose one of"),
                                              ({"batch_size": 0}, "batch_size must be a positive integer"),
                                              ({"d_learning_rate": 0.0}, "d_learning_rate must be positive"),
-                                             ({"d_loss": "relativistic"}, "Unknown discriminator loss"),
+                                             ({"d_loss": "rpgan"}, "Unknown discriminator loss"),
                                              ({"r1_gamma": -1.0}, "r1_gamma must be 0"),
                                              ({"gradient_penalty": float("nan")}, "gradient_penalty must be 0"),
                                              ({"ema_decay": 1.0}, r"ema_decay must be in \[0, 1\)"),
