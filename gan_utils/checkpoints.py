@@ -64,6 +64,7 @@ def _state(gan) -> dict[str, list]:
         "noise": [gan.seed_generator.state],
         "tricks": [gan.trick_seeds.state] if gan.trick_seeds else [],
         "ema": gan.ema.variables if gan.ema else [],
+        "regularisers": gan.trick_variables,
     }
 
 

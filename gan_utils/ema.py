@@ -16,7 +16,9 @@ class EMAGenerator:
     """A copy of `generator` whose variables follow ema <- d * ema + (1 - d) * weights after every update().
 
     Every float variable is averaged, batch-norm moving statistics included, so the copy's inference-mode
-    statistics match its averaged weights. The decay ramps up from 0.1 to `decay` over the first updates.
+    statistics match its averaged weights; the variables the generator lists in `ema_copies` (a style-based
+    generator's running mean w_avg, itself an average) are copied instead. The decay ramps up from 0.1 to
+    `decay` over the first updates.
     """
 
     def __init__(self, generator: keras.Model, decay: float):
@@ -34,7 +36,9 @@ class EMAGenerator:
                 tuple(a.shape) != tuple(b.shape) for a, b in pairs):
             raise ValueError(f"Could not mirror {generator.name!r}: clone_model gave different variables. "
                              "Build the generator from keras.Input with standard layers.")
-        self._pairs = pairs
+        copied = list(getattr(generator, "ema_copies", []))
+        self._copied = [(a, b) for a, b in pairs if any(b is v for v in copied)]
+        self._pairs = [(a, b) for a, b in pairs if not any(b is v for v in copied)]
 
     @property
     def variables(self) -> list:
@@ -52,4 +56,6 @@ class EMAGenerator:
         for averaged, current in self._pairs:
             if "float" in str(averaged.dtype):
                 averaged.assign(decay * averaged.value + (1.0 - decay) * current.value)
+        for copy, current in self._copied:
+            copy.assign(current.value)
         self.updates.assign_add(1.0)

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import keras
 
+from gan_utils import ada
 from gan_utils import augment as augmentation
-from gan_utils import distribute, losses, models
-
+from gan_utils import distribute, losses, models, schedules
 
 MIXED_POLICY = "mixed_float16"  # GPUs; a TPU would use "mixed_bfloat16", which needs no loss scaling
 
@@ -47,6 +47,15 @@ class Recipe:
     n_critic: int = 1  # discriminator steps per generator step, each on its own real batch (WGAN-GP uses 5)
     resolution: int = 32  # the image side the recipe was tuned for; at_resolution() adapts it to another
     architecture: str = "dcgan"  # the network family, a key of models.ARCHITECTURES
+    # Chapter 8's techniques, off by default.
+    r2_gamma: float = 0.0  # gamma of the R2 penalty on generated images, added as gamma / 2 * R2 (R3GAN)
+    r1_interval: int = 1  # lazy regularisation: R1 and R2 on every k-th discriminator step, weighted by k
+    ada_target: float = 0.0  # adaptive augmentation steering E[sign D(x)] towards this (0.6 in ADA; 0: off)
+    ada_speed_images: int = ada.SPEED_IMAGES  # images over which ADA's p can move from 0 to 1
+    path_length: float = 0.0  # weight of StyleGAN2's path-length regulariser (2 in the paper; 0: off)
+    horizon_images: int = 0  # > 0: learning rates and gammas fall along a half cosine over this many images
+    lr_final_ratio: float = 1.0  # ... the learning rates' end over their start
+    gamma_final_ratio: float = 1.0  # ... the gammas' end over their start
 
     def __post_init__(self):
         self._check_architecture()
@@ -56,19 +65,29 @@ class Recipe:
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
             raise ValueError(f"recipe {self.name!r}: num_classes must be 0 (unconditional) or the number of "
                              f"classes; got {self.num_classes!r}.")
-        for field in ("latent_dim", "batch_size", "n_critic"):
+        for field in ("latent_dim", "batch_size", "n_critic", "r1_interval", "ada_speed_images"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"recipe {self.name!r}: {field} must be a positive integer; got {value!r}.")
         for field in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, field) > 0:
                 raise ValueError(f"recipe {self.name!r}: {field} must be positive; got {getattr(self, field)!r}.")
-        for field in ("gradient_penalty", "r1_gamma"):
+        for field in ("gradient_penalty", "r1_gamma", "r2_gamma", "path_length", "horizon_images"):
             if not getattr(self, field) >= 0:
                 raise ValueError(f"recipe {self.name!r}: {field} must be 0 (off) or positive; "
                                  f"got {getattr(self, field)!r}.")
+        for field in ("lr_final_ratio", "gamma_final_ratio"):
+            if not 0 < getattr(self, field) <= 1:
+                raise ValueError(f"recipe {self.name!r}: {field} must be in (0, 1] (1: no decay); "
+                                 f"got {getattr(self, field)!r}.")
+        if not 0 <= self.ada_target < 1:
+            raise ValueError(f"recipe {self.name!r}: ada_target must be in [0, 1), 0 for no adaptive augmentation "
+                             f"(ADA uses 0.6); got {self.ada_target!r}.")
+        if self.ada_target and self.augment:
+            raise ValueError(f"recipe {self.name!r}: choose one augmentation, a DiffAugment policy (augment) or "
+                             f"adaptive augmentation (ada_target), not both.")
         coupled = self.discriminator.get("minibatch_std") or self.discriminator.get("norm") == "batch"
-        if coupled and (self.gradient_penalty or self.r1_gamma):
+        if coupled and (self.gradient_penalty or self.r1_gamma or self.r2_gamma):
             raise ValueError(f"recipe {self.name!r}: R1 and gradient penalties need per-sample input gradients, "
                              f"but its discriminator couples the samples of a batch (minibatch std or batch "
                              f"norm). Switch those off in the discriminator, or drop the penalty.")
@@ -137,11 +156,20 @@ class Recipe:
             discriminator = family.discriminator(channels, **common, **self.discriminator)
         return generator, discriminator
 
+    def learning_rate(self, start: float, images_per_step: int):
+        """`start`, or with a horizon the half cosine from it to lr_final_ratio * start in images seen."""
+        if not self.horizon_images:
+            return start
+        return schedules.ImagesCosine(start, start * self.lr_final_ratio, self.horizon_images, images_per_step)
+
     def build_optimizers(self, *, mixed_precision: bool = False) -> tuple[keras.optimizers.Optimizer, ...]:
-        """Two Adam optimisers (g_opt, d_opt): each network keeps its own moment estimates. With
-        mixed_precision each is wrapped in its own LossScaleOptimizer, so float16 gradients do not underflow."""
-        g_opt = keras.optimizers.Adam(self.g_learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
-        d_opt = keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+        """Two Adam optimisers (g_opt, d_opt): each network keeps its own moment estimates; with a horizon their
+        rates follow learning_rate's schedule. With mixed_precision each is wrapped in its own
+        LossScaleOptimizer, so float16 gradients do not underflow."""
+        g_rate = self.learning_rate(self.g_learning_rate, self.batch_size * self.n_critic)
+        g_opt = keras.optimizers.Adam(g_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+        d_opt = keras.optimizers.Adam(self.learning_rate(self.d_learning_rate, self.batch_size), beta_1=self.beta_1,
+                                      beta_2=self.beta_2)
         if mixed_precision:
             return keras.optimizers.LossScaleOptimizer(g_opt), keras.optimizers.LossScaleOptimizer(d_opt)
         return g_opt, d_opt

@@ -9,14 +9,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_utils import ada
 from gan_utils import augment as augmentation
 from gan_utils import callbacks as gan_callbacks
-from gan_utils import checkpoints, distribute, losses, models, settings, validation
+from gan_utils import checkpoints, distribute, losses, models, schedules, settings, validation
 from gan_utils.data import ImageDataset, make_pipeline
 from gan_utils.ema import EMAGenerator
 from gan_utils.recipes import Recipe
 
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
+ADA_METRICS = ("augment_p", "r_t")  # also logged when the recipe adapts its augmentation (ADA)
+PATH_LENGTH_INTERVAL = 4  # StyleGAN2 regularises path lengths lazily, on every 4th generator step
 
 
 def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, generator_loss, *,
@@ -49,11 +52,12 @@ def _conditioned(network, labels):
 
 def discriminator_update(generator, discriminator, d_opt, real_images, z_d, *,
                          discriminator_loss=losses.discriminator_loss, augment_real=None, augment_fake=None,
-                         penalty=None, labels=None) -> dict:
+                         penalty=None, labels=None, observe_real=None) -> dict:
     """One discriminator step: push D(x) up on real images and D(G(z_d)) down on fakes (see gan_update).
 
     Returns d_loss, d_real and d_fake. Its first discriminator call, on the real images, is the one that
-    refines spectral normalisation's power-iteration estimate; the others leave it as it is.
+    refines spectral normalisation's power-iteration estimate; the others leave it as it is. observe_real, if
+    given, is called with the real images' logits (adaptive augmentation steers by them).
     """
     G, D = _conditioned(generator, labels), _conditioned(discriminator, labels)
     with tf.GradientTape() as tape:
@@ -67,16 +71,30 @@ def discriminator_update(generator, discriminator, d_opt, real_images, z_d, *,
         d_scaled = _loss_for_gradients(d_loss, d_opt)
     d_grads = tape.gradient(d_scaled, discriminator.trainable_variables)
     d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+    if observe_real is not None:
+        observe_real(real_logits)
     return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
 
 
-def generator_update(generator, discriminator, g_opt, z_g, generator_loss, *, augment_fake=None, labels=None):
-    """One generator step on G(z_g), fresh noise, with only the generator's weights moving; returns g_loss."""
+def generator_update(generator, discriminator, g_opt, z_g, generator_loss, *, augment_fake=None, labels=None,
+                     real_images=None, augment_real=None, penalty=None):
+    """One generator step on G(z_g), fresh noise, with only the generator's weights moving; returns g_loss.
+
+    A paired loss (losses.PAIRED_GENERATOR_LOSSES, the relativistic one) also needs D's logits on real images:
+    pass real_images (augmented by augment_real, as in the discriminator step), and the loss is called as
+    generator_loss(fake_logits, real_logits). penalty(generator), if given, is added to the loss that is
+    differentiated (StyleGAN2's path-length regulariser); g_loss stays the plain loss.
+    """
     G, D = _conditioned(generator, labels), _conditioned(discriminator, labels)
     with tf.GradientTape() as tape, models.power_iteration_paused(discriminator):
-        g_loss = generator_loss(D((augment_fake or tf.identity)(G(z_g, training=True)), training=True))
-        g_scaled = _loss_for_gradients(g_loss, g_opt)
+        fake_logits = D((augment_fake or tf.identity)(G(z_g, training=True)), training=True)
+        if real_images is None:
+            g_loss = generator_loss(fake_logits)
+        else:
+            g_loss = generator_loss(fake_logits, D((augment_real or tf.identity)(real_images), training=True))
+        total = g_loss if penalty is None else g_loss + penalty(generator)
+        g_scaled = _loss_for_gradients(total, g_opt)
     g_grads = tape.gradient(g_scaled, generator.trainable_variables)
     g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
     return g_loss
@@ -116,35 +134,56 @@ def make_train_step(generator, discriminator, g_opt, d_opt, *, latent_dim: int,
 class GAN(keras.Model):
     """A generator and a discriminator trained in turns by fit(); calling it generates images from z.
 
-    The keyword arguments after g_loss are chapter 6's techniques, all off by default: the discriminator's
-    loss, the WGAN-GP and R1 penalties, differentiable augmentation (augment_fakes=False augments only the
-    real images, which leaks the augmentation into the generator: for demonstrations only), an EMA
-    generator, which then is what call() and `sampler` use, and n_critic discriminator steps per generator
-    step (fit's batches then hold n_critic real batches, one per discriminator step).
+    The keyword arguments after g_loss are chapter 6's and chapter 8's techniques, all off by default: the
+    discriminator's loss (a paired generator loss, the relativistic one, then also sees real images), the WGAN-GP
+    penalty, R1 on real and R2 on generated images (each gamma / 2 times the mean squared input-gradient norm of
+    what D saw; with r1_interval k > 1 they are computed on every k-th discriminator step only, weighted by k:
+    StyleGAN2's lazy regularisation), DiffAugment (augment_fakes=False augments only the real images, which leaks
+    the augmentation into the generator: for demonstrations only) or adaptive augmentation (ada_target > 0),
+    StyleGAN2's path-length regulariser (path_length > 0), an EMA generator, which then is what call() and
+    `sampler` use, and n_critic discriminator steps per generator step (fit's batches then hold n_critic real
+    batches, one per discriminator step). With horizon_images > 0 the gammas follow a half cosine in images seen
+    down to gamma_final_ratio of their start (schedules.cosine); batch_size is the global real batch per
+    discriminator step, which counts the images.
     """
 
     def __init__(self, generator, discriminator, *, latent_dim: int, g_loss: str = "non_saturating",
                  d_loss: str = "minimax", gradient_penalty: float = 0.0, r1_gamma: float = 0.0,
-                 augment: tuple = (), augment_fakes: bool = True, ema_decay: float = 0.0, num_classes: int = 0,
-                 n_critic: int = 1, seed: int = 0, **kwargs):
+                 r2_gamma: float = 0.0, r1_interval: int = 1, augment: tuple = (), augment_fakes: bool = True,
+                 ada_target: float = 0.0, ada_speed_images: float = ada.SPEED_IMAGES, path_length: float = 0.0,
+                 ema_decay: float = 0.0, num_classes: int = 0, n_critic: int = 1, horizon_images: float = 0.0,
+                 gamma_final_ratio: float = 1.0, batch_size: int = 1, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.num_classes = num_classes  # > 0: both networks take the class label as a second input
         self.generator_loss = losses.generator_loss(g_loss)
+        self.paired_g_loss = g_loss in losses.PAIRED_GENERATOR_LOSSES
         self.discriminator_loss = losses.discriminator_loss_fn(d_loss)
-        self.gradient_penalty, self.r1_gamma = float(gradient_penalty), float(r1_gamma)
-        if self.gradient_penalty or self.r1_gamma:
+        self.gradient_penalty, self.r1_gamma, self.r2_gamma = float(gradient_penalty), float(r1_gamma), float(r2_gamma)
+        if self.gradient_penalty or self.r1_gamma or self.r2_gamma:
             losses.check_per_sample(discriminator)
+        self.r1_interval = validation.check_int("r1_interval", r1_interval, 1)
         self.n_critic = validation.check_int("n_critic", n_critic, 1)  # each train_step batch holds n_critic batches
+        self.batch_size = validation.check_int("batch_size", batch_size, 1)
+        self.horizon_images, self.gamma_final_ratio = float(horizon_images), float(gamma_final_ratio)
         self.augment_policy, self.augment_fakes = augmentation.check_policy(augment), bool(augment_fakes)
+        self.ada = ada.AdaptiveAugment(ada_target, ada_speed_images) if ada_target else None
+        if self.ada and self.augment_policy:
+            raise ValueError("Choose one augmentation: a DiffAugment policy (augment) or adaptive augmentation "
+                             "(ada_target), not both.")
+        self.path_length = float(path_length)
+        if self.path_length and not hasattr(generator, "num_ws"):
+            raise ValueError("path_length regularises a style-based generator's mapping from w to images; "
+                             f"{generator.name!r} has no w (num_ws). Use the stylegan2 architecture or set it to 0.")
+        self.pl_mean = keras.Variable(0.0, trainable=False, name="pl_mean") if self.path_length else None
         self.seed_generator = keras.random.SeedGenerator(seed)  # once, here: a seed in train_step would repeat z
-        # The augmentation and the penalty interpolation draw from their own stream, made only when used.
-        needs_seeds = bool(self.augment_policy) or self.gradient_penalty > 0
+        # The augmentations and the penalties draw from their own stream, made only when used.
+        needs_seeds = bool(self.augment_policy) or bool(self.ada) or self.gradient_penalty > 0 or self.path_length > 0
         self.trick_seeds = keras.random.SeedGenerator(seed + 1) if needs_seeds else None
         self.ema = EMAGenerator(generator, ema_decay) if ema_decay else None
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS}
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS + (ADA_METRICS if self.ada else ())}
         self.built = True  # both networks are built; Keras must not trace call() on a batch of images
 
     def compile(self, g_opt, d_opt, **kwargs):
@@ -163,6 +202,12 @@ class GAN(keras.Model):
         """The generator to sample and evaluate with: the EMA generator when there is one."""
         return self.ema.model if self.ema else self.generator
 
+    @property
+    def trick_variables(self) -> list:
+        """The training state outside the networks and optimisers that a resumed run needs: the adaptive
+        augmentation's controller and the path-length regulariser's running mean."""
+        return [*(self.ada.variables if self.ada else []), *([self.pl_mean] if self.pl_mean is not None else [])]
+
     def call(self, z, training=False):
         return self.generate(z, training=training)
 
@@ -180,16 +225,53 @@ class GAN(keras.Model):
                                       (batch_size, self.latent_dim))
 
     def _augment(self, images):
+        if self.ada:
+            return self.ada.augment(images, self.trick_seeds)
         return augmentation.diff_augment(images, self.trick_seeds, self.augment_policy)
 
+    def gamma_factor(self):
+        """What the R1 and R2 gammas are multiplied by now: the half cosine from 1 to gamma_final_ratio over
+        horizon_images images seen by the discriminator, or 1 without a horizon."""
+        if not self.horizon_images:
+            return tf.constant(1.0)
+        images_seen = tf.cast(self.d_opt.iterations, tf.float32) * self.batch_size
+        return schedules.cosine(images_seen, 1.0, self.gamma_final_ratio, self.horizon_images)
+
     def _penalty(self, discriminator, real, fake):
-        """The weighted penalties on what the discriminator saw, in float32."""
+        """The weighted penalties on what the discriminator saw, in float32; R1 and R2 lazily when r1_interval > 1."""
         total = tf.constant(0.0)
         if self.gradient_penalty:
             total += self.gradient_penalty * losses.gradient_penalty(discriminator, real, fake, self.trick_seeds)
-        if self.r1_gamma:
-            total += 0.5 * self.r1_gamma * losses.r1_penalty(discriminator, real)
-        return total
+        if not (self.r1_gamma or self.r2_gamma):
+            return total
+
+        def zero_centred():
+            weight = 0.5 * self.r1_interval * self.gamma_factor()
+            value = tf.constant(0.0)
+            if self.r1_gamma:
+                value += self.r1_gamma * losses.r1_penalty(discriminator, real)
+            if self.r2_gamma:
+                value += self.r2_gamma * losses.r2_penalty(discriminator, fake)
+            return weight * value
+
+        if self.r1_interval == 1:
+            return total + zero_centred()
+        due = tf.equal(self.d_opt.iterations % self.r1_interval, 0)
+        return total + tf.cond(due, zero_centred, lambda: tf.constant(0.0))
+
+    def _path_length_penalty(self, generator):
+        """path_length * PATH_LENGTH_INTERVAL * StyleGAN2's path-length penalty on every PATH_LENGTH_INTERVAL-th
+        generator step (half a batch of fresh z, as StyleGAN2), else 0; updates the running mean it centres on."""
+        from gan_utils.models import stylegan2
+
+        def regularise():
+            z = self._noise(max(1, self.batch_size // (2 * distribute.num_replicas())))
+            penalty, mean = stylegan2.path_length_penalty(generator, z, self.pl_mean, self.trick_seeds)
+            self.pl_mean.assign(mean)
+            return self.path_length * PATH_LENGTH_INTERVAL * penalty
+
+        due = tf.equal(self.g_opt.iterations % PATH_LENGTH_INTERVAL, 0)
+        return tf.cond(due, regularise, lambda: tf.constant(0.0))
 
     def train_step(self, batch):
         """n_critic discriminator steps, each on its share of the batch, then one generator step."""
@@ -204,17 +286,22 @@ class GAN(keras.Model):
         batch_size = tf.shape(reals[0])[0]
         z_ds = [self._noise(batch_size) for _ in reals]
         z_g = self._noise(batch_size)
-        augment = self._augment if self.augment_policy else None
+        augment = self._augment if self.augment_policy or self.ada else None
         augment_fake = augment if self.augment_fakes else None
+        penalty = self._penalty if self.gradient_penalty or self.r1_gamma or self.r2_gamma else None
         for real, z_d, step_labels in zip(reals, z_ds, label_chunks):
             results = discriminator_update(
                 self.generator, self.discriminator, self.d_opt, real, z_d,
                 discriminator_loss=self.discriminator_loss, augment_real=augment, augment_fake=augment_fake,
-                penalty=self._penalty if self.gradient_penalty or self.r1_gamma else None, labels=step_labels)
-        results["g_loss"] = generator_update(self.generator, self.discriminator, self.g_opt, z_g,
-                                             self.generator_loss, augment_fake=augment_fake, labels=step_labels)
+                penalty=penalty, labels=step_labels, observe_real=self.ada.observe if self.ada else None)
+        results["g_loss"] = generator_update(
+            self.generator, self.discriminator, self.g_opt, z_g, self.generator_loss, augment_fake=augment_fake,
+            labels=step_labels, real_images=reals[-1] if self.paired_g_loss else None, augment_real=augment,
+            penalty=self._path_length_penalty if self.path_length else None)
         if self.ema:
             self.ema.update()
+        if self.ada:
+            results.update(augment_p=self.ada.p.value, r_t=self.ada.r_t.value)
         for name, value in results.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
@@ -232,8 +319,11 @@ def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, au
         generator, discriminator = recipe.build_models(channels, mixed_precision=mixed_precision)
         gan = GAN(generator, discriminator, latent_dim=recipe.latent_dim, g_loss=recipe.g_loss,
                   d_loss=recipe.d_loss, gradient_penalty=recipe.gradient_penalty, r1_gamma=recipe.r1_gamma,
-                  augment=recipe.augment, augment_fakes=augment_fakes, ema_decay=recipe.ema_decay,
-                  num_classes=recipe.num_classes, n_critic=recipe.n_critic, seed=seed)
+                  r2_gamma=recipe.r2_gamma, r1_interval=recipe.r1_interval, augment=recipe.augment,
+                  augment_fakes=augment_fakes, ada_target=recipe.ada_target, ada_speed_images=recipe.ada_speed_images,
+                  path_length=recipe.path_length, ema_decay=recipe.ema_decay, num_classes=recipe.num_classes,
+                  n_critic=recipe.n_critic, horizon_images=recipe.horizon_images,
+                  gamma_final_ratio=recipe.gamma_final_ratio, batch_size=recipe.batch_size, seed=seed)
         gan.compile(*recipe.build_optimizers(mixed_precision=mixed_precision), jit_compile=jit_compile)
     return gan
 
@@ -355,7 +445,10 @@ def sample(generator: keras.Model, num: int, *, seed: int = 0, batch_size: int =
     """`num` images from `generator` for z ~ N(0, I) drawn from `seed`: float32 NHWC in [-1, 1].
 
     A conditional generator draws class `labels` (one int for all, or one per image); without labels it
-    cycles through the classes (0, 1, ..., 0, 1, ...). The z for a seed is the same either way.
+    cycles through the classes (0, 1, ..., 0, 1, ...). The z for a seed is the same either way. A generator with
+    noise inputs (stylegan2) draws its noise from `seed` too, so a seed repeats its images exactly. Generators
+    with a linear output (stylegan2, r3gan) can step outside [-1, 1]; the images are clipped to it, which leaves
+    a tanh generator's unchanged.
     """
     if isinstance(num, bool) or not isinstance(num, int) or num < 1:
         raise ValueError(f"num must be a positive integer; got {num!r}.")
@@ -370,6 +463,9 @@ def sample(generator: keras.Model, num: int, *, seed: int = 0, batch_size: int =
         labels = labels.astype("int32").reshape(-1, 1)
     latent_dim = generator.input_shape[0][-1] if classes else generator.input_shape[-1]
     z = np.random.default_rng(seed).standard_normal((num, latent_dim)).astype("float32")
+    if hasattr(generator, "seed_noise"):
+        generator.seed_noise(seed)
     batches = [z[i:i + batch_size] if not classes else [z[i:i + batch_size], labels[i:i + batch_size]]
                for i in range(0, num, batch_size)]
-    return np.concatenate([np.asarray(generator(batch, training=False)) for batch in batches]).astype("float32")
+    images = np.concatenate([np.asarray(generator(batch, training=False)) for batch in batches])
+    return np.clip(images, -1.0, 1.0).astype("float32")

@@ -63,3 +63,14 @@ def test_the_average_of_a_constant_generator_is_that_generator():
 def test_a_decay_outside_the_open_unit_interval_is_refused(decay):
     with pytest.raises(ValueError, match=r"decay must be in \(0, 1\)"):
         ema.EMAGenerator(_generator(), decay)
+
+
+def test_variables_the_generator_lists_in_ema_copies_are_copied_not_averaged():
+    generator = _generator()
+    generator.ema_copies = [generator.variables[0]]  # as a style-based generator lists its running mean w_avg
+    averaged = ema.EMAGenerator(generator, 0.9)
+    for variable in generator.variables[:2]:
+        variable.assign(variable.numpy() + 1.0)
+    averaged.update()
+    np.testing.assert_array_equal(averaged.model.variables[0].numpy(), generator.variables[0].numpy())
+    assert not np.allclose(averaged.model.variables[1].numpy(), generator.variables[1].numpy())

@@ -354,3 +354,95 @@ def test_conditional_recipes_need_a_dataset_with_that_many_classes(tmp_path):
     plain = train.train_run(tmp_path / "plain", tiny_dataset(), TINY_RECIPE, epochs=1, verbose=False)
     with pytest.raises(ValueError, match="this generator is unconditional"):
         train.sample(plain.gan.sampler, 2, labels=1)
+
+
+# Chapter 8's techniques: the relativistic pairing, R2 and lazy R1, gamma schedules and adaptive augmentation.
+
+MODERN = dataclasses.replace(TINY_RECIPE, name="tiny-modern", g_loss="relativistic", d_loss="relativistic",
+                             discriminator={**TINY_RECIPE.discriminator, "dropout": 0.0}, r1_gamma=0.5,
+                             r2_gamma=0.5, ema_decay=0.9, ada_target=0.6, ada_speed_images=1000, beta_1=0.0)
+
+
+def test_a_paired_generator_loss_sees_the_real_images_logits():
+    generator, discriminator = _tiny_networks()
+    z = tf.constant(np.random.default_rng(3).normal(size=(16, 8)).astype("float32"))
+    expected = losses.relativistic_generator_loss(discriminator(generator(z, training=True), training=True),
+                                                  discriminator(IMAGES, training=True))
+    g_loss = train.generator_update(generator, discriminator, keras.optimizers.Adam(1e-3), z,
+                                    losses.relativistic_generator_loss, real_images=IMAGES)
+    np.testing.assert_allclose(float(g_loss), float(expected), rtol=1e-5)
+
+
+def test_the_trainer_passes_the_real_batch_to_a_paired_loss_and_observes_real_logits(monkeypatch):
+    seen = _record_updates(monkeypatch)
+    gan = train.build_gan(MODERN, 1, seed=0)
+    gan.train_step(IMAGES)
+    d, g = seen["d"][-1], seen["g"][-1]
+    np.testing.assert_array_equal(np.asarray(g["real_images"]), np.asarray(IMAGES))
+    assert g["augment_real"] is d["augment_real"] is not None and d["observe_real"] == gan.ada.observe
+    train.build_gan(TINY_RECIPE, 1, seed=0).train_step(IMAGES)
+    assert seen["g"][-1]["real_images"] is None and seen["d"][-1]["observe_real"] is None
+
+
+def test_r1_and_r2_are_weighted_by_half_their_gammas_and_follow_the_schedule():
+    recipe = dataclasses.replace(MODERN, r1_gamma=2.0, r2_gamma=0.5, horizon_images=160, gamma_final_ratio=0.1)
+    gan = train.build_gan(recipe, 1, seed=0)
+    fakes = gan.generator(tf.zeros((16, 8)))
+    r1, r2 = losses.r1_penalty(gan.discriminator, IMAGES), losses.r2_penalty(gan.discriminator, fakes)
+    np.testing.assert_allclose(float(gan._penalty(gan.discriminator, IMAGES, fakes)), float(r1 + 0.25 * r2),
+                               rtol=1e-5)
+    gan.d_opt.iterations.assign(5)  # 5 steps of 16 images: halfway along the horizon
+    np.testing.assert_allclose(float(gan.gamma_factor()), 0.55, rtol=1e-6)
+    np.testing.assert_allclose(float(gan._penalty(gan.discriminator, IMAGES, fakes)),
+                               0.55 * float(r1 + 0.25 * r2), rtol=1e-5)
+
+
+def test_lazy_regularisation_adds_k_times_the_penalty_on_every_kth_step_only():
+    gan = train.build_gan(dataclasses.replace(MODERN, r1_interval=4), 1, seed=0)
+    fakes = gan.generator(tf.zeros((16, 8)))
+    every_step = float(train.build_gan(MODERN, 1, seed=0)._penalty(gan.discriminator, IMAGES, fakes))
+    values = []
+    for step in range(5):
+        gan.d_opt.iterations.assign(step)
+        values.append(float(gan._penalty(gan.discriminator, IMAGES, fakes)))
+    np.testing.assert_allclose(values, [4 * every_step, 0, 0, 0, 4 * every_step], rtol=1e-5)
+
+
+def test_a_modern_run_trains_logs_and_resumes_the_augmentation_probability(tmp_path):
+    result = train.train_run(tmp_path, tiny_dataset(64), MODERN, epochs=1, seed=0, verbose=False)
+    assert {"augment_p", "r_t"} <= set(result.history[-1]) and all(np.isfinite(v) for v in result.history[-1].values()
+                                                                  if isinstance(v, float))
+    p = float(result.gan.ada.p)
+    resumed = train.train_run(tmp_path, tiny_dataset(64), MODERN, epochs=1, seed=0, verbose=False)
+    assert resumed.epochs_done == 1 and float(resumed.gan.ada.p) == p
+    r_t = float(result.gan.ada.r_t)  # one adjustment, after 4 steps of 16 real images: up if r_t > 0.6, else 0
+    assert p == (pytest.approx(16 * 4 / 1000) if r_t > 0.6 else 0.0)
+
+
+def test_two_augmentations_at_once_are_refused():
+    with pytest.raises(ValueError, match="choose one augmentation"):
+        dataclasses.replace(MODERN, augment=("translation",))
+
+
+def test_sample_clips_a_linear_generator_and_seeds_its_noise():
+    class Noisy(keras.Model):
+        """A linear generator with noise: twice z's first entries plus noise it draws after seed_noise."""
+
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(4 * 4, use_bias=False, kernel_initializer="ones")
+            self.noise = np.random.default_rng(0)
+
+        input_shape, inputs = (None, 2), [keras.KerasTensor((None, 2))]  # as the stylegan2 generator reports them
+
+        def seed_noise(self, seed):
+            self.noise = np.random.default_rng(seed + 1000)
+
+        def call(self, z, training=False):
+            return tf.reshape(3.0 * self.dense(z), (-1, 4, 4, 1)) + self.noise.normal()
+
+    generator = Noisy()
+    generator(np.zeros((1, 2), "float32"))  # built before sampling, as a trained generator is
+    first, again = train.sample(generator, 40, seed=1), train.sample(generator, 40, seed=1)
+    assert first.min() == -1.0 and first.max() == 1.0
+    np.testing.assert_array_equal(first, again)
