@@ -52,8 +52,10 @@ def split_indices(count: int, held_out_fraction: float, seed: int, groups=None) 
 
 def evaluation_split(count: int, held_out_fraction: float, seed: int,
                      groups=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(classifier, reference, floor): three disjoint, sorted index arrays: what the feature classifier trains on,
-    the real images scores compare against, and the real images the real-vs-real floor scores.
+    """(classifier, reference, floor): three disjoint index arrays: what the feature classifier trains on, the real
+    images scores compare against, and the real images the real-vs-real floor scores. The first two are sorted;
+    the floor comes in a seeded random order, so its first N images are a random N even where a dataset is stored
+    in class order (cjk, face by face), and a floor at N below its size does not score one class.
 
     Without groups: the generator trains on split_indices' train part, the classifier on a random half of it, the
     reference is the other half and the floor the held-out fraction; neither side of a comparison was the
@@ -66,9 +68,10 @@ def evaluation_split(count: int, held_out_fraction: float, seed: int,
     order = np.random.default_rng(seed + 1).permutation(len(train))
     half = len(train) // 2
     first, second = np.sort(train[order[:half]]), np.sort(train[order[half:]])
+    shuffle = np.random.default_rng(seed + 2).permutation
     if groups is not None:
-        return held_out, first, second
-    return first, second, held_out
+        return held_out, first, second[shuffle(len(second))]
+    return first, second, held_out[shuffle(len(held_out))]
 
 
 @dataclasses.dataclass

@@ -32,10 +32,19 @@ def test_split_is_disjoint_complete_and_fixed_by_the_seed():
 def test_evaluation_split_halves_the_train_part_and_keeps_the_held_out_part():
     classifier, reference, held = features.evaluation_split(101, 0.2, seed=3)
     train, held_again = features.split_indices(101, 0.2, seed=3)
-    np.testing.assert_array_equal(held, held_again)
+    np.testing.assert_array_equal(np.sort(held), held_again)
     np.testing.assert_array_equal(np.sort(np.concatenate([classifier, reference])), train)
     assert len(classifier) == 40 and len(reference) == 41 and not set(classifier) & set(reference)
     assert list(classifier) == sorted(classifier) and list(reference) == sorted(reference)
+
+
+@pytest.mark.parametrize("groups", [None, np.arange(400) // 2])
+def test_the_floors_first_images_are_a_random_subset_even_of_a_dataset_stored_in_class_order(groups):
+    labels = np.repeat(np.arange(4), 100)  # four faces, one after the other, as cjk stores them
+    _, _, floor = features.evaluation_split(400, 0.2, seed=0, groups=groups)
+    assert list(floor) != sorted(floor)
+    assert len(set(labels[floor[:20]])) == 4  # the first 20 of a sorted floor would all be one face
+    np.testing.assert_array_equal(floor, features.evaluation_split(400, 0.2, seed=0, groups=groups)[2])
 
 
 def test_the_classifier_trains_only_on_its_part_and_is_scored_on_the_rest(cache, shapes, monkeypatch):
