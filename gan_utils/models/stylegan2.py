@@ -2,7 +2,7 @@
 modulated by styles from w, per-pixel noise inputs and skip ToRGB outputs; and its path length regulariser.
 
 Images come out linear, as in the paper (no tanh): training pulls them into the data's range [-1, 1], and
-whatever reads them for display clips (plots, train.sample's callers).
+clipping to [-1, 1] for display and evaluation is the sampler's job, not the network's.
 """
 from __future__ import annotations
 
@@ -368,13 +368,13 @@ def stylegan2_generator(
     name: str = "generator",
 ) -> StyleGAN2Generator:
     """A StyleGAN2 generator from z of shape (latent_dim,) to images (resolution, resolution, channels), float32,
-    linear (trained towards [-1, 1]; clip for display).
+    linear (trained towards [-1, 1]; the sampler clips).
 
     filters gives one width per side 4, 8, ..., resolution (default_filters: (256, 256, 128, 64, 32) at 64x64);
-    style_mixing is the fraction of training samples drawn from two latents, w_avg_beta the decay of w's running
-    mean (the paper's 0.9 and 0.995). The defaults are sized for a CPU: widths halve from 8x8 on (default_filters
-    says why), w_dim = latent_dim = 256 rather than 512 (w only feeds the affine layers, whose size it sets), and
-    2 mapping layers rather than 8, as StyleGAN2-ADA's configurations for small datasets use.
+    style_mixing is the fraction of training samples drawn from two latents (0.9 as in the paper), w_avg_beta the
+    decay of w's running mean (0.995 as in the paper's code). The defaults are sized for a CPU: widths halve from
+    8x8 on (default_filters says why), w_dim = latent_dim = 256 rather than 512 (w only feeds the affine layers,
+    whose size it sets), and 2 mapping layers rather than 8, as StyleGAN2-ADA's configurations for small datasets.
     num_classes must be 0 (the generator is unconditional); sync_batch_norm is accepted for the common builder
     interface and does nothing (there is no batch normalisation).
     """
