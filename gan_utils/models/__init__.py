@@ -1,9 +1,10 @@
 """Generator and discriminator builders, the table of architecture families, and their shared layers.
 
-`dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published; `layers`
-the building blocks the families share (minibatch standard deviation, spectral normalisation). ARCHITECTURES is
-the one place a family is registered. Generators map latent noise z to samples; discriminators return one logit
-per sample (the probability that the input is real is sigmoid(logit)).
+`dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published;
+`stylegan2` StyleGAN2's generator; `layers` the building blocks the families share (minibatch standard deviation,
+spectral normalisation); `equalized` the equalised-learning-rate layers; `resample` filtered 2x resampling.
+ARCHITECTURES is the one place a family is registered. Generators map latent noise z to samples; discriminators
+return one logit per sample (the probability that the input is real is sigmoid(logit)).
 """
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import keras
 from gan_utils.models.dcgan import (ACTIVATIONS, CHANNELS, DISCRIMINATOR_NORMS, GENERATOR_NORMS, LEAKY_SLOPE,
                                     RESOLUTIONS, UPSAMPLES, dcgan_discriminator, dcgan_generator,
                                     mlp_discriminator, mlp_generator)
+from gan_utils.models.equalized import EqualizedConv2D, EqualizedDense, ScaledLeakyReLU
 from gan_utils.models.keras_io import keras_io_discriminator, keras_io_generator
 from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, SpectralNormalization,
                                      batch_coupled_layers, power_iteration_paused)
+from gan_utils.models.stylegan2 import ModulatedConv2D, StyleGAN2Generator, path_length_penalty, stylegan2_generator
 
 
 def add_or_drop_blocks(generator: dict, discriminator: dict, doublings: int) -> tuple[dict, dict]:
@@ -64,6 +67,9 @@ class Architecture(NamedTuple):
 ARCHITECTURES = {
     "dcgan": Architecture(dcgan_generator, dcgan_discriminator, add_or_drop_blocks),
     "keras_io": Architecture(keras_io_generator, keras_io_discriminator, add_or_drop_blocks),
+    # StyleGAN2's filters give one width per side, so a doubling appends one; DCGAN's discriminator stands in
+    # until StyleGAN2's own is written.
+    "stylegan2": Architecture(stylegan2_generator, dcgan_discriminator, add_or_drop_blocks),
 }
 COMMON_ARGUMENTS = ("num_classes", "sync_batch_norm", "resolution")  # what Recipe.build_models passes to every family
 
