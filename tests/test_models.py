@@ -574,7 +574,7 @@ def test_keras_io_builders_reject_bad_arguments_with_a_clear_sentence(part, kwar
 
 
 def test_the_architecture_table_registers_each_family_once():
-    assert set(models.ARCHITECTURES) == {"dcgan", "keras_io"}
+    assert set(models.ARCHITECTURES) == {"dcgan", "keras_io", "r3gan"}
     assert models.ARCHITECTURES["dcgan"].generator is models.dcgan_generator
     assert models.ARCHITECTURES["keras_io"].discriminator is models.keras_io_discriminator
 

@@ -1,7 +1,8 @@
 """Generator and discriminator builders, the table of architecture families, and their shared layers.
 
-`dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published; `layers`
-the building blocks the families share (minibatch standard deviation, spectral normalisation). ARCHITECTURES is
+`dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published; `r3gan`
+R3GAN's residual networks; `layers` and `resample` the building blocks the families share (minibatch standard
+deviation, spectral normalisation, filtered 2x resampling). ARCHITECTURES is
 the one place a family is registered. Generators map latent noise z to samples; discriminators return one logit
 per sample (the probability that the input is real is sigmoid(logit)).
 """
@@ -19,6 +20,7 @@ from gan_utils.models.dcgan import (ACTIVATIONS, CHANNELS, DISCRIMINATOR_NORMS, 
 from gan_utils.models.keras_io import keras_io_discriminator, keras_io_generator
 from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, SpectralNormalization,
                                      batch_coupled_layers, power_iteration_paused)
+from gan_utils.models.r3gan import GenerativeBasis, add_or_drop_stages, r3gan_discriminator, r3gan_generator
 
 
 def add_or_drop_blocks(generator: dict, discriminator: dict, doublings: int) -> tuple[dict, dict]:
@@ -64,6 +66,7 @@ class Architecture(NamedTuple):
 ARCHITECTURES = {
     "dcgan": Architecture(dcgan_generator, dcgan_discriminator, add_or_drop_blocks),
     "keras_io": Architecture(keras_io_generator, keras_io_discriminator, add_or_drop_blocks),
+    "r3gan": Architecture(r3gan_generator, r3gan_discriminator, add_or_drop_stages),
 }
 COMMON_ARGUMENTS = ("num_classes", "sync_batch_norm", "resolution")  # what Recipe.build_models passes to every family
 
