@@ -20,7 +20,8 @@ from gan_utils.models.dcgan import (ACTIVATIONS, CHANNELS, DISCRIMINATOR_NORMS, 
 from gan_utils.models.keras_io import keras_io_discriminator, keras_io_generator
 from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, SpectralNormalization,
                                      batch_coupled_layers, power_iteration_paused)
-from gan_utils.models.r3gan import GenerativeBasis, add_or_drop_stages, r3gan_discriminator, r3gan_generator
+from gan_utils.models.r3gan import (GenerativeBasis, GroupedConv2D, add_or_drop_stages, r3gan_discriminator,
+                                    r3gan_generator)
 
 
 def add_or_drop_blocks(generator: dict, discriminator: dict, doublings: int) -> tuple[dict, dict]:
