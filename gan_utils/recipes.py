@@ -128,17 +128,18 @@ class Recipe:
                                              resolution.bit_length() - self.resolution.bit_length())
         except ValueError as error:
             raise ValueError(f"recipe {self.name!r} cannot shrink to {resolution}x{resolution}: {error}") from None
+        key, what = ("filters", "blocks") if "filters" in generator else ("widths", "stage widths")  # r3gan: widths
         note = (f"recipe {self.name!r} was tuned for {self.resolution}x{self.resolution} images; at "
-                f"{resolution}x{resolution} its generator's blocks are {generator['filters']} and its "
-                f"discriminator's {discriminator['filters']}, untuned.")
+                f"{resolution}x{resolution} its generator's {what} are {generator[key]} and its "
+                f"discriminator's {discriminator[key]}, untuned.")
         return dataclasses.replace(self, resolution=resolution, generator=generator, discriminator=discriminator), note
 
     def at_resolution(self, resolution: int) -> "Recipe":
         """This recipe for `resolution`-pixel images, adapted by its architecture's rule (for dcgan and keras_io,
         models.add_or_drop_blocks: per doubling of its own resolution one more stride-2 up-block at the
         generator's end and one more down-block at the discriminator's start, each with half the width of its
-        neighbour; per halving one block fewer on each side). Says so in a UserWarning; a family that cannot
-        adapt raises ValueError."""
+        neighbour; per halving one block fewer on each side; for r3gan, models.add_or_drop_stages, the same per
+        stage). Says so in a UserWarning; a family that cannot adapt raises ValueError."""
         recipe, note = self._adapted(resolution)
         if note:
             warnings.warn(note, UserWarning, stacklevel=2)

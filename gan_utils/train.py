@@ -212,12 +212,14 @@ class GAN(keras.Model):
         return self.generate(z, training=training)
 
     def generate(self, z, labels=None, training=False):
-        """Images from the sampler for z; a conditional GAN cycles through the classes when labels is None."""
+        """Images from the sampler for z, clipped to [-1, 1] (a linear-output generator, stylegan2 or r3gan, can
+        step outside it); a conditional GAN cycles through the classes when labels is None."""
         if not self.num_classes:
-            return self.sampler(z, training=training)
+            return keras.ops.clip(self.sampler(z, training=training), -1.0, 1.0)
         if labels is None:
             labels = np.arange(len(z)) % self.num_classes
-        return self.sampler([z, np.asarray(labels, "int32").reshape(-1, 1)], training=training)
+        return keras.ops.clip(self.sampler([z, np.asarray(labels, "int32").reshape(-1, 1)], training=training),
+                              -1.0, 1.0)
 
     def _noise(self, batch_size):
         """z for this replica's images: replicas draw different noise, together what one device would."""

@@ -574,10 +574,11 @@ def test_keras_io_builders_reject_bad_arguments_with_a_clear_sentence(part, kwar
 
 
 def test_the_architecture_table_registers_each_family_once():
-    assert set(models.ARCHITECTURES) == {"dcgan", "keras_io", "stylegan2"}
+    assert set(models.ARCHITECTURES) == {"dcgan", "keras_io", "r3gan", "stylegan2"}
     assert models.ARCHITECTURES["dcgan"].generator is models.dcgan_generator
     assert models.ARCHITECTURES["keras_io"].discriminator is models.keras_io_discriminator
     assert models.ARCHITECTURES["stylegan2"].generator is models.stylegan2_generator
+    assert models.ARCHITECTURES["stylegan2"].discriminator is models.r3gan_discriminator
 
 
 def test_add_or_drop_blocks_keeps_strides_in_step_and_refuses_to_drop_the_last_block():

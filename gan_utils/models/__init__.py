@@ -1,10 +1,11 @@
 """Generator and discriminator builders, the table of architecture families, and their shared layers.
 
-`dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published;
-`stylegan2` StyleGAN2's generator; `layers` the building blocks the families share (minibatch standard deviation,
-spectral normalisation); `equalized` the equalised-learning-rate layers; `resample` filtered 2x resampling.
-ARCHITECTURES is the one place a family is registered. Generators map latent noise z to samples; discriminators
-return one logit per sample (the probability that the input is real is sigmoid(logit)).
+`dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published; `r3gan`
+R3GAN's residual networks; `stylegan2` StyleGAN2's generator, trained against R3GAN's discriminator; `layers`,
+`equalized` and `resample` the building blocks the families share (minibatch standard deviation, spectral
+normalisation, the equalised learning rate, filtered 2x resampling). ARCHITECTURES is the one place a family is
+registered. Generators map latent noise z to samples; discriminators return one logit per sample (the
+probability that the input is real is sigmoid(logit)).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from gan_utils.models.equalized import EqualizedConv2D, EqualizedDense, ScaledLe
 from gan_utils.models.keras_io import keras_io_discriminator, keras_io_generator
 from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, SpectralNormalization,
                                      batch_coupled_layers, power_iteration_paused)
+from gan_utils.models.r3gan import (GenerativeBasis, GroupedConv2D, add_or_drop_stages, r3gan_discriminator,
+                                    r3gan_generator)
 from gan_utils.models.stylegan2 import ModulatedConv2D, StyleGAN2Generator, path_length_penalty, stylegan2_generator
 
 
@@ -67,9 +70,10 @@ class Architecture(NamedTuple):
 ARCHITECTURES = {
     "dcgan": Architecture(dcgan_generator, dcgan_discriminator, add_or_drop_blocks),
     "keras_io": Architecture(keras_io_generator, keras_io_discriminator, add_or_drop_blocks),
-    # StyleGAN2's filters give one width per side, so a doubling appends one; DCGAN's discriminator stands in
-    # until StyleGAN2's own is written.
-    "stylegan2": Architecture(stylegan2_generator, dcgan_discriminator, add_or_drop_blocks),
+    "r3gan": Architecture(r3gan_generator, r3gan_discriminator, add_or_drop_stages),
+    # StyleGAN2's generator against R3GAN's discriminator ("the same discriminator family" as the r3gan recipe);
+    # built for the resolution its recipe names.
+    "stylegan2": Architecture(stylegan2_generator, r3gan_discriminator, None),
 }
 COMMON_ARGUMENTS = ("num_classes", "sync_batch_norm", "resolution")  # what Recipe.build_models passes to every family
 
