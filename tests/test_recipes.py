@@ -260,7 +260,7 @@ def test_build_models_dispatches_through_the_architecture_table(monkeypatch):
 
 def test_unknown_architectures_and_arguments_the_family_does_not_take_are_refused():
     classic64 = recipes.get_recipe("classic64")
-    with pytest.raises(ValueError, match="architecture must be one of dcgan, keras_io, r3gan; got 'stylegan'"):
+    with pytest.raises(ValueError, match="architecture must be one of dcgan, keras_io, r3gan, stylegan2; got 'stylegan'"):
         dataclasses.replace(classic64, architecture="stylegan")
     with pytest.raises(ValueError, match="the keras_io generator takes no argument 'norm', 'strides'; it takes "
                                          "dense_filters, filters, kernel_size, output_kernel_size"):

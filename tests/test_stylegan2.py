@@ -252,10 +252,12 @@ def test_the_default_generator_draws_64x64_rgb_images_with_cpu_sized_widths():
 
 def test_the_architecture_table_adapts_widths_to_other_resolutions():
     family = models.ARCHITECTURES["stylegan2"]
-    generator, _ = family.at_resolution({"filters": stylegan2.default_filters(64)}, {"filters": (8, 16)}, 1)
+    generator, discriminator = family.at_resolution({"filters": stylegan2.default_filters(64)}, {}, 1)
     assert generator["filters"] == stylegan2.default_filters(128)
-    generator, _ = family.at_resolution({"filters": stylegan2.default_filters(64)}, {"filters": (8, 16)}, -1)
-    assert generator["filters"] == stylegan2.default_filters(32)
+    assert discriminator == models.add_or_drop_stages({}, {}, 1)[1]  # R3GAN's discriminator, one stage more
+    generator, discriminator = family.at_resolution({"filters": stylegan2.default_filters(64)}, {}, -1)
+    assert generator["filters"] == stylegan2.default_filters(32) and len(discriminator["widths"]) == 4
+    assert family.at_resolution({"w_dim": 64}, {}, 1)[0] == {"w_dim": 64}  # default filters follow the resolution
 
 
 def test_a_training_step_works_inside_tf_function_and_under_gradient_tape():
@@ -275,7 +277,8 @@ def test_a_training_step_works_inside_tf_function_and_under_gradient_tape():
 
 def test_one_gan_update_trains_it_against_the_registered_discriminator():
     generator = _tiny()
-    discriminator = models.ARCHITECTURES["stylegan2"].discriminator(3, filters=(8, 16), resolution=32)
+    discriminator = models.ARCHITECTURES["stylegan2"].discriminator(
+        3, resolution=32, widths=(8, 8, 8, 8), cardinality=(1, 1, 1, 1), blocks_per_stage=(1, 1, 1, 1))
     g_opt, d_opt = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
     before = [np.asarray(v).copy() for v in generator.trainable_variables]
     real = rng.uniform(-1, 1, (4, 32, 32, 3)).astype("float32")

@@ -56,6 +56,17 @@ def add_or_drop_blocks(generator: dict, discriminator: dict, doublings: int) -> 
     return generator, {**discriminator, "filters": tuple(d_filters)}
 
 
+def style_generator_and_stages(generator: dict, discriminator: dict, doublings: int) -> tuple[dict, dict]:
+    """The stylegan2 family's rule for another resolution: the generator's `filters` (one width per side, 4x4
+    up) gain or lose entries at the end as add_or_drop_blocks' do, or follow the resolution by themselves when the
+    recipe leaves them to stylegan2.default_filters; R3GAN's discriminator gains or loses stages as
+    add_or_drop_stages says."""
+    _, discriminator = add_or_drop_stages({}, discriminator, doublings)
+    if "filters" in generator:
+        generator, _ = add_or_drop_blocks(generator, {"filters": (1,) * (abs(doublings) + 1)}, doublings)
+    return generator, discriminator
+
+
 class Architecture(NamedTuple):
     """One family of networks, as a recipe names it. Both builders take the common keyword arguments
     num_classes, sync_batch_norm and resolution; `at_resolution` maps (generator arguments, discriminator
@@ -71,9 +82,8 @@ ARCHITECTURES = {
     "dcgan": Architecture(dcgan_generator, dcgan_discriminator, add_or_drop_blocks),
     "keras_io": Architecture(keras_io_generator, keras_io_discriminator, add_or_drop_blocks),
     "r3gan": Architecture(r3gan_generator, r3gan_discriminator, add_or_drop_stages),
-    # StyleGAN2's generator against R3GAN's discriminator ("the same discriminator family" as the r3gan recipe);
-    # built for the resolution its recipe names.
-    "stylegan2": Architecture(stylegan2_generator, r3gan_discriminator, None),
+    # StyleGAN2's generator against R3GAN's discriminator, the same discriminator family as the r3gan recipe's.
+    "stylegan2": Architecture(stylegan2_generator, r3gan_discriminator, style_generator_and_stages),
 }
 COMMON_ARGUMENTS = ("num_classes", "sync_batch_norm", "resolution")  # what Recipe.build_models passes to every family
 
