@@ -287,6 +287,11 @@ class StyleGAN2Generator(keras.Model):
         return (None, self.latent_dim)
 
     @property
+    def output_shape(self) -> tuple:
+        """(None, resolution, resolution, channels), as a functional generator reports it."""
+        return (None, self.synthesis.resolution, self.synthesis.resolution, self.synthesis.channels)
+
+    @property
     def inputs(self) -> list:
         """One symbolic input, z: an unconditional generator, as train.num_classes counts inputs."""
         return [keras.KerasTensor((None, self.latent_dim), name="z")]
