@@ -23,6 +23,10 @@ shape, for the 64x64 rows), fed by gan_utils.data.make_pipeline:
     classic64, trainer (64x64x3)  keras-io's 64x64 CelebA DCGAN as published (batch 32): what readers copy today
     dcgan64, trainer (64x64x3)    dcgan at 64x64 (batch 64), one more up/down stage: the book's 64x64 baseline
     best64, trainer (64x64x3)     best at 64x64 (batch 64): dcgan64 plus augmentation, TTUR and an EMA generator
+    r3gan, trainer (64x64x3)      chapter 8's R3GAN (batch 64): residual networks, relativistic loss, R1 and R2
+                                  every 4th step, ADA, an EMA generator
+    stylegan2, trainer (64x64x3)  chapter 8's StyleGAN2 generator against R3GAN's discriminator (batch 64): lazy
+                                  R1 every 16th step, ADA, an EMA generator
 
 A row the machine cannot run (no GPU, or a setting that fails here) is printed, and written to the JSON,
 with "skipped: <reason>" and no numbers; the other rows are still measured. Each configuration is built
@@ -33,7 +37,7 @@ start of the first step until its metrics have been fetched; images/s = steps * 
 On a machine with fewer than 2 GPUs the CPU is split into logical devices before TensorFlow starts, so every
 row runs in a process that has them; the single-device rows place everything on the first.
 
-    python benchmarks/throughput.py                        # 5 rounds of 20 steps: about 6 minutes on 2 cores
+    python benchmarks/throughput.py                        # 5 rounds of 20 steps: about 25 minutes on 2 cores
     python benchmarks/throughput.py --repeats 9 --json throughput.json
     python benchmarks/throughput.py --smoke                # 2 rounds of 2 steps at batch 8: checks the code runs
 
@@ -82,7 +86,7 @@ SEED = 0
 CHANNELS = 1
 LOGICAL_CPUS = 2  # the mirrored row's devices on a machine with fewer than 2 GPUs
 SPEED_BASELINE = "dcgan, tf.function"
-RECIPES_64 = ("classic64", "dcgan64", "best64")  # the 64x64 rows, on emoji-shaped images
+RECIPES_64 = ("classic64", "dcgan64", "best64", "r3gan", "stylegan2")  # the 64x64 rows, on emoji-shaped images
 NOTE_FLOAT16_ON_CPU = ("CPUs lack fast float16 units (TensorFlow falls back to slow float16 kernels), so this row "
                        "shows the cost on this machine; the gain needs a GPU with tensor cores.")
 

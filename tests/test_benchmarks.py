@@ -22,7 +22,8 @@ FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
 THROUGHPUT_ROWS = ["classic, trainer", "classic, plain tf.function", "dcgan, eager", r"dcgan, tf\.function",
                    "dcgan, XLA", "dcgan, mixed precision", r"dcgan, mirrored over \d+ (logical CPUs|GPUs)",
                    r"dcgan, mirrored over (\d+ )?GPUs", r"dcgan, XLA \+ mixed precision", r"pipeline alone \(.*\)",
-                   r"classic64, trainer \(64x64x3\)", r"dcgan64, trainer \(64x64x3\)", r"best64, trainer \(64x64x3\)"]
+                   r"classic64, trainer \(64x64x3\)", r"dcgan64, trainer \(64x64x3\)", r"best64, trainer \(64x64x3\)",
+                   r"r3gan, trainer \(64x64x3\)", r"stylegan2, trainer \(64x64x3\)"]
 MEASURED = r"\d+\s+\d+\s+\d+\s+\d+\s+\d+\.\d\d"  # batch, median, min, max, ms/step
 SKIPPED = r"-\s+skipped: \S.*"
 
