@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --dataset folder: the side its images are resized to (default 32)")
     train.add_argument("--conditional", action="store_true",
                        help="condition both networks on the dataset's class labels (then sample --label K)")
-    speed = train.add_argument_group("speed (defaults: the profile's; chapter 8)")
+    speed = train.add_argument_group("speed (defaults: the profile's; chapter 11)")
     speed.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
                        help="float16 maths with loss scaling")
     speed.add_argument("--xla", action=argparse.BooleanOptionalAction, default=None, help="XLA-compile the step")

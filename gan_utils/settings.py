@@ -49,10 +49,10 @@ class Profile:
     coverage_images: int  # chapter 7: shapes drawn to train the coverage GANs and the combination classifier
     coverage_epochs: int  # chapter 7: epochs of each GAN whose mode coverage is counted on shapes
     coverage_samples: int  # chapter 7: generated images classified to count the covered combinations
-    folder_images: int  # chapter 8: image files written to the stand-in for a reader's own folder
-    folder_epochs: int  # chapter 8: epochs of the run on that folder
+    folder_images: int  # chapter 11: image files written to the stand-in for a reader's own folder
+    folder_epochs: int  # chapter 11: epochs of the run on that folder
     misconception_epochs: int  # misconceptions appendix: epochs of its short GAN run and its regression generator
-    # Chapter 8's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
+    # Chapter 11's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
     mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
     batch_scale: int  # multiplies every recipe's batch size (recipes.scale_batch): larger batches fill a GPU

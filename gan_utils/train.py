@@ -34,7 +34,7 @@ def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, ge
     discriminator step: probabilities for the minimax losses, a squashed score for the others.
     With `labels` (class-conditional networks), both networks also get the real batch's labels, so the
     fakes are drawn for the same classes as the real images. Under a tf.distribute strategy or with
-    loss-scaling optimisers (mixed precision), the losses are rescaled before differentiating (chapter 8);
+    loss-scaling optimisers (mixed precision), the losses are rescaled before differentiating (chapter 11);
     the returned metrics are always the plain losses.
     """
     metrics = discriminator_update(generator, discriminator, d_opt, real_images, z_d,
@@ -381,7 +381,7 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
 
     `minutes` limits this invocation's training time (whole epochs only). Every finished epoch is
     checkpointed atomically, so an interrupted run loses at most the epoch in progress. jit_compile,
-    mixed_precision and strategy are chapter 8's speed settings (see build_gan); recipe.batch_size is
+    mixed_precision and strategy are chapter 11's speed settings (see build_gan); recipe.batch_size is
     the global batch, split between a strategy's replicas.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:

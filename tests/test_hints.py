@@ -3,7 +3,7 @@
 A chapter with blocks is executed once, the way a reader runs it before trying a hint: its code cells in order,
 with book/ as the working directory, without the Colab setup cell and IPython magics, figures on Agg and closed
 after each cell. Each of its blocks then runs in a copy of the chapter's namespace. The chapter runs in a fresh
-Python process (this file, run as a script), as every notebook runs in a fresh kernel: chapter 8 splits the CPU
+Python process (this file, run as a script), as every notebook runs in a fresh kernel: chapter 11 splits the CPU
 into two devices, which only a process that has not started TensorFlow yet can do.
 
 So that a hint can never break, or stop being code, silently, the number of blocks executed must equal the

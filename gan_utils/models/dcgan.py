@@ -140,7 +140,7 @@ def dcgan_generator(
     "resize" uses nearest-neighbour UpSampling2D then Conv2D (no checkerboard artefacts).
     With norm="batch" each hidden layer is followed by BatchNormalization, and the layer before it
     has no bias (the normalisation would cancel it); sync_batch_norm computes its statistics over the
-    global batch under a distribution strategy (chapter 8). The final tanh runs in float32.
+    global batch under a distribution strategy (chapter 11). The final tanh runs in float32.
     """
     _check_positive(latent_dim=latent_dim, dense_filters=dense_filters, kernel_size=kernel_size)
     channels = _check_channels(channels)
