@@ -39,11 +39,14 @@ def _chosen(images, p, seed_generator):
     return tf.cast(u < p, "float32")
 
 
+def _coin(images, seed_generator):
+    """float32 (N,): a fair coin per image, 1 or 0 (whether a chosen flip mirrors the image or leaves it)."""
+    return tf.cast(_draw(images, lambda shape: keras.random.uniform(shape, seed=seed_generator)) < 0.5, "float32")
+
+
 def x_flip(images, p, seed_generator):
     """Mirror left-right each image with probability p / 2 (with probability p it flips a fair coin, as ADA)."""
-    coin = tf.cast(_draw(images, lambda s: keras.random.uniform(s, seed=seed_generator)) < 0.5,
-                   "float32")
-    flip = tf.reshape(_chosen(images, p, seed_generator) * coin, (-1, 1, 1, 1))
+    flip = tf.reshape(_coin(images, seed_generator) * _chosen(images, p, seed_generator), (-1, 1, 1, 1))
     return flip * tf.cast(tf.reverse(images, axis=[2]), "float32") + (1.0 - flip) * tf.cast(images, "float32")
 
 
@@ -85,9 +88,7 @@ def colour_matrices(images, p, seed_generator):
 
     brightness = normal(BRIGHTNESS_STD) * _chosen(images, p, seed_generator)
     contrast = tf.pow(2.0, normal(CONTRAST_STD) * _chosen(images, p, seed_generator))
-    coin = tf.cast(_draw(images, lambda s: keras.random.uniform(s, seed=seed_generator)) < 0.5,
-                   "float32")
-    luma_flip = coin * _chosen(images, p, seed_generator)
+    luma_flip = _coin(images, seed_generator) * _chosen(images, p, seed_generator)
     theta = _draw(images, lambda s: keras.random.uniform(s, -math.pi, math.pi, seed=seed_generator))
     theta = theta * HUE_MAX * _chosen(images, p, seed_generator)
     saturation = tf.pow(2.0, normal(SATURATION_STD) * _chosen(images, p, seed_generator))

@@ -128,10 +128,15 @@ class Recipe:
                                              resolution.bit_length() - self.resolution.bit_length())
         except ValueError as error:
             raise ValueError(f"recipe {self.name!r} cannot shrink to {resolution}x{resolution}: {error}") from None
-        key, what = ("filters", "blocks") if "filters" in generator else ("widths", "stage widths")  # r3gan: widths
+
+        def widths(part: dict) -> tuple[str, tuple]:  # dcgan, keras_io and stylegan2's generator: filters
+            return ("blocks", part["filters"]) if "filters" in part else ("stage widths", part["widths"])  # r3gan
+
+        (g_what, g_widths), (d_what, d_widths) = widths(generator), widths(discriminator)
+        d_named = f"{d_widths}" if d_what == g_what else f"{d_what} {d_widths}"
         note = (f"recipe {self.name!r} was tuned for {self.resolution}x{self.resolution} images; at "
-                f"{resolution}x{resolution} its generator's {what} are {generator[key]} and its "
-                f"discriminator's {discriminator[key]}, untuned.")
+                f"{resolution}x{resolution} its generator's {g_what} are {g_widths} and its discriminator's "
+                f"{d_named}, untuned.")
         return dataclasses.replace(self, resolution=resolution, generator=generator, discriminator=discriminator), note
 
     def at_resolution(self, resolution: int) -> "Recipe":

@@ -264,11 +264,9 @@ class GAN(keras.Model):
     def _path_length_penalty(self, generator):
         """path_length * PATH_LENGTH_INTERVAL * StyleGAN2's path-length penalty on every PATH_LENGTH_INTERVAL-th
         generator step (half a batch of fresh z, as StyleGAN2), else 0; updates the running mean it centres on."""
-        from gan_utils.models import stylegan2
-
         def regularise():
             z = self._noise(max(1, self.batch_size // (2 * distribute.num_replicas())))
-            penalty, mean = stylegan2.path_length_penalty(generator, z, self.pl_mean, self.trick_seeds)
+            penalty, mean = models.path_length_penalty(generator, z, self.pl_mean, self.trick_seeds)
             self.pl_mean.assign(mean)
             return self.path_length * PATH_LENGTH_INTERVAL * penalty
 

@@ -57,3 +57,10 @@ def test_a_tiny_style_based_run_trains_resumes_samples_and_exports(tmp_path):
 def test_path_length_needs_a_style_based_generator():
     with pytest.raises(ValueError, match="path_length regularises a style-based generator"):
         train.build_gan(dataclasses.replace(TINY_RECIPE, path_length=2.0), 1, seed=0)
+
+
+def test_stylegan2_adapts_to_another_resolution_and_says_how():
+    with pytest.warns(UserWarning, match=r"generator's blocks are \(128, 128, 64, 32, 16, 8\) and its "
+                                         r"discriminator's stage widths \(4, 8, 16, 32, 64, 128\)"):
+        recipe = recipes.get_recipe("stylegan2").at_resolution(128)
+    assert recipe.resolution == 128 and recipe.generator["filters"][-1] == 8
