@@ -1,11 +1,15 @@
 """Time to quality: how many minutes of CPU training each recipe needs to reach given classifier-FID levels.
 
 Two setups (--dataset): digits at 32x32 (issue 5's goals, described first below) and the emoji people at 64x64
-(issue 14's goals: classic64, dcgan64 and best64 side by side, 15 minutes each, seed 0; dcgan64 reaches
-classic64's best FID at least 10x sooner; best64 ends at most 8x the real-vs-real floor (moonshot 5x), with at
-most 1% copies against shifted and mirrored training emoji, sharpness between 0.7 and 1.3, and every skin tone's
-share among its samples within 1.5x of its share in the data, by the emoji classifier's skin-tone head). On emoji
-the generators train on the designs outside the held-out fifth; N is the held-out images' count.
+(issues 14 and 15: classic64, dcgan64, best64, r3gan and stylegan2 side by side, 15 minutes each, seed 0;
+dcgan64 reaches classic64's best FID at least 10x sooner; the recipe with the lowest final FID, emoji's default,
+ends at most half dcgan64's final FID, with at most 1% copies against shifted and mirrored training emoji and
+sharpness between 0.8 and 1.25, and is reported against issue 14's floor goal (8x, moonshot 5x) and skin-tone
+goal (every tone's share among its samples within 1.5x of its share in the data, by the emoji classifier's
+skin-tone head); r3gan and stylegan2 each against dcgan64 and best64 at equal time and at equal images seen,
+interpolating FID linearly in images between evaluations). On emoji the generators train on the designs outside
+the held-out fifth; N is the held-out images' count. Each run's per-epoch log (ADA's p among it) is stored, and
+its last 16 samples go to an .npz beside the results.
 
 The recipes (dcgan and best by default; --recipes adds classic or names others from gan_utils.recipes.RECIPES,
 or one-change variants such as "best - augmentation")
@@ -32,7 +36,7 @@ digits at the same N.
     python benchmarks/time_to_quality.py                  # 10 minutes per run, 6 runs: about 65 minutes on 2 cores
     python benchmarks/time_to_quality.py --recipes dcgan --minutes 3 --interval 0.5 --json /tmp/ttq.json
     python benchmarks/time_to_quality.py --smoke          # seconds; smoke classifier, few samples
-    python benchmarks/time_to_quality.py --dataset emoji  # 3 x 15 minutes plus evaluations: about 55 minutes
+    python benchmarks/time_to_quality.py --dataset emoji  # 5 x 15 minutes plus evaluations: about 90 minutes
 
 It prints one line per evaluation, then a table and writes it (with the machine, the date and every
 evaluation) to --json (default benchmarks/results/time_to_quality.json) and a Markdown table beside it
@@ -101,18 +105,17 @@ from gan_utils import recipes as gan_recipes
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SAMPLE_SEED = 1  # the fixed z every evaluation draws its images from
+SHOWN_SAMPLES = 16  # the first of a run's last samples, stored (.npz beside the results) for side-by-side grids
 MAX_EPOCHS = 1_000_000  # "train until the time is up": the clock, not this, ends a run
 EARLY_FRACTIONS = (1 / 8, 1 / 4, 1 / 2)  # extra evaluations inside the first interval
 FLOOR_MULTIPLES = (50, 10, 5, 3, 2)  # FID levels, as multiples of the real-vs-real floor
 GOAL_SPEEDUP = 10
 MAX_RISE = 0.10  # final FID at most 10% above the run's best FID: training does not degrade
-MAX_RIVAL_RATIO = 0.6  # final FID at least 40% below the rival's final FID
 # Memorisation ratio: 1 = generated samples are as far from their nearest training image as held-out real
 # images are; well below 1 means copying. Copies: the fraction of generated samples closer to a training
 # image than 99% of held-out real images are (about 1% for fresh real images, by that definition).
 MIN_MEMORISATION_RATIO = 0.9
 MAX_COPIES = 0.01
-SHARPNESS_RANGE = (0.7, 1.3)  # high-frequency energy of samples over real images': below is blur, above noise
 MAX_ATTRIBUTE_RATIO = 1.5  # every skin tone's share among samples within this factor of its share in the data
 
 
@@ -121,7 +124,9 @@ class Setup:
     """One dataset's benchmark: what it trains by default, where it stores the results, and which goals it judges.
 
     The speed goal: `fast` reaches `baseline`'s best FID at least GOAL_SPEEDUP times sooner. The quality checks
-    (names of CHECKS) judge `quality`'s last evaluation, some against `rival`.
+    (names of CHECKS) judge `quality`'s last evaluation, some against `rival`; quality None means the recipe with
+    the lowest final FID (the dataset's default recipe is chosen by it). Each of `contenders` is compared with each
+    of `classics` at equal time and at equal images seen (equal_footing).
     """
 
     dataset: str
@@ -132,23 +137,30 @@ class Setup:
     results: pathlib.Path
     fast: str
     baseline: str
-    quality: str
+    quality: str | None
     rival: str
     max_floor_multiple: float
     checks: tuple[str, ...]
     moonshot_floor_multiple: float | None = None
+    max_rival_ratio: float = 0.6  # beats_rival: final FID at most this times the rival's
+    sharpness_range: tuple[float, float] = (0.7, 1.3)  # samples' high-frequency energy over the data's: blur, noise
+    contenders: tuple[str, ...] = ()  # recipes compared at equal images seen with `classics`
+    classics: tuple[str, ...] = ()
 
 
+EMOJI_RECIPES = ("classic64", "dcgan64", "best64", "r3gan", "stylegan2")
 SETUPS = {
     # Issue 5's goals on digits: classic is sized for a CPU too; cifar10 and fashion_mnist are for a GPU.
     "digits": Setup("digits", ("dcgan", "best"), ("classic", "dcgan", "best"), (0, 1, 2), 10.0,
                     RESULTS / "time_to_quality.json", fast="dcgan", baseline="classic", quality="best", rival="dcgan",
                     max_floor_multiple=3, checks=("no_degradation", "near_floor", "beats_rival", "no_memorisation")),
-    # Issue 14's goals on the emoji people at 64x64: the three recipes side by side, 15 minutes each.
-    "emoji": Setup("emoji", ("classic64", "dcgan64", "best64"), ("classic64", "dcgan64", "best64"), (0,), 15.0,
-                   RESULTS / "time_to_quality_emoji.json", fast="dcgan64", baseline="classic64", quality="best64",
-                   rival="dcgan64", max_floor_multiple=8, moonshot_floor_multiple=5,
-                   checks=("near_floor", "no_copies", "sharpness", "attribute_coverage")),
+    # Issues 14 and 15 on the emoji people at 64x64: five recipes side by side, 15 minutes each. The one with the
+    # lowest final FID is emoji's default recipe; it should end at most half dcgan64's FID (issue 15).
+    "emoji": Setup("emoji", EMOJI_RECIPES, EMOJI_RECIPES, (0,), 15.0, RESULTS / "time_to_quality_emoji.json",
+                   fast="dcgan64", baseline="classic64", quality=None, rival="dcgan64", max_floor_multiple=8,
+                   moonshot_floor_multiple=5, max_rival_ratio=0.5, sharpness_range=(0.8, 1.25),
+                   checks=("beats_rival", "no_copies", "sharpness", "near_floor", "attribute_coverage"),
+                   contenders=("r3gan", "stylegan2"), classics=("dcgan64", "best64")),
 }
 SETUP = SETUPS["digits"]  # the one main() runs; the summaries below judge its goals
 DEFAULTS = {"interval": 1.0, "profile": "cpu", "samples": None}
@@ -216,9 +228,13 @@ def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *
     steps_per_epoch = len(dataset) // (recipe.batch_size * recipe.n_critic)
     wall_start = time.perf_counter()
 
+    shown = {}
+
     def score(generator, seconds, epochs, steps, final):
         started = time.perf_counter()
         images = train.sample(generator, n, seed=SAMPLE_SEED)
+        if final:
+            shown["samples"] = images[:SHOWN_SAMPLES]
         # The memorisation check (against shifted and mirrored training images at 64x64) is the slow part:
         # only the last evaluation, which the goals judge, runs it.
         result = evaluate.evaluate(images, ref, n=n, seed=0, floor=False, memorisation=final)
@@ -233,6 +249,8 @@ def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *
                "classes_present": len(result["classes"]["classes_present"]),
                "real_floor_fid": floor_fid, "eval_seconds": time.perf_counter() - started,
                "wall_minutes": (time.perf_counter() - wall_start) / 60, "load_1min": os.getloadavg()[0]}
+        if final:
+            row["attribute_shares"] = coverage.get("shares")
         log(row)
         return row
 
@@ -242,7 +260,8 @@ def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *
                                  verbose=False)
     return {"recipe": name, "seed": seed, "batch_size": recipe.batch_size, "steps_per_epoch": steps_per_epoch,
             "epochs": result.epochs_done, "stopped_by": "non-finite loss" if result.stopped_by == "non-finite loss"
-            else "minutes", "evaluations": clock.rows, "wall_minutes": (time.perf_counter() - wall_start) / 60}
+            else "minutes", "evaluations": clock.rows, "wall_minutes": (time.perf_counter() - wall_start) / 60,
+            "history": result.history, "samples": shown.get("samples")}
 
 
 def log_line(row: dict) -> None:
@@ -305,7 +324,47 @@ def summarise(runs: list[dict], floor: float) -> tuple[list[dict], list[dict], d
             "per_seed": per_seed_goals}
     if goal["measured"]:
         goal["ok"] = all(g["ok"] for g in per_seed_goals.values())
-    return levels, table, goal, quality_goal_checks(seeds, floor)
+    return levels, table, goal, quality_goal_checks(seeds, floor, quality_recipe(runs))
+
+
+def _fid_at_images(run: dict, images: float) -> float:
+    """A run's FID after `images` images seen, interpolated linearly between its two evaluations around it."""
+    rows = run["evaluations"]
+    return float(np.interp(images, [r["images_seen"] for r in rows], [r["fid"] for r in rows]))
+
+
+def equal_footing(runs: list[dict]) -> list[dict]:
+    """Each of SETUP.contenders against each of SETUP.classics, per seed: their FIDs at the end of the same
+    training minutes, and at equal images seen (the fewer of the two runs' totals)."""
+    rows = []
+    for seed, by_name in by_seed(runs).items():
+        for contender in SETUP.contenders:
+            for classic in SETUP.classics:
+                if contender not in by_name or classic not in by_name:
+                    continue
+                pair = (by_name[contender], by_name[classic])
+                images = min(run["evaluations"][-1]["images_seen"] for run in pair)
+                rows.append({"seed": seed, "contender": contender, "classic": classic,
+                             "minutes": [run["evaluations"][-1]["minutes"] for run in pair],
+                             "fid_at_time": [run["evaluations"][-1]["fid"] for run in pair],
+                             "images": images, "fid_at_images": [_fid_at_images(run, images) for run in pair]})
+    return rows
+
+
+def equal_footing_lines(rows: list[dict]) -> list[str]:
+    """One sentence per pair: FIDs at equal time and at equal images seen, and which is lower at each."""
+    def lower(fids, names):
+        return names[0] if fids[0] < fids[1] else names[1]
+
+    lines = []
+    for r in rows:
+        names = (r["contender"], r["classic"])
+        lines.append(f"{r['contender']} vs {r['classic']} (seed {r['seed']}): after {r['minutes'][0]:.1f} and "
+                     f"{r['minutes'][1]:.1f} training minutes FID {r['fid_at_time'][0]:.1f} vs "
+                     f"{r['fid_at_time'][1]:.1f} ({lower(r['fid_at_time'], names)} lower); at {r['images']:,} "
+                     f"images seen FID {r['fid_at_images'][0]:.1f} vs {r['fid_at_images'][1]:.1f} "
+                     f"({lower(r['fid_at_images'], names)} lower)")
+    return lines
 
 
 def checkpoints_table(runs: list[dict]) -> dict[str, list[dict]]:
@@ -344,53 +403,54 @@ def _final(by_name: dict[str, dict], recipe: str) -> dict:
     return by_name[recipe]["evaluations"][-1]
 
 
-def no_degradation(by_name: dict[str, dict], floor: float) -> dict:
+def no_degradation(by_name: dict[str, dict], floor: float, quality: str) -> dict:
     """The best recipe's final FID against the best it reached: a run that ends worse than it was degrades."""
-    rows = by_name[SETUP.quality]["evaluations"]
+    rows = by_name[quality]["evaluations"]
     final, best = rows[-1]["fid"], min(r["fid"] for r in rows)
     return {"final_fid": final, "best_fid": best, "rise": final / best - 1, "max_rise": MAX_RISE,
             "ok": final <= (1 + MAX_RISE) * best}
 
 
-def near_floor(by_name: dict[str, dict], floor: float) -> dict:
+def near_floor(by_name: dict[str, dict], floor: float, quality: str) -> dict:
     """The best recipe's final FID as a multiple of the real-vs-real floor, the lowest FID that means anything."""
-    final = _final(by_name, SETUP.quality)["fid"]
+    final = _final(by_name, quality)["fid"]
     return {"final_fid": final, "floor_fid": floor, "multiple": final / floor, "max_multiple": SETUP.max_floor_multiple,
             "moonshot_multiple": SETUP.moonshot_floor_multiple, "ok": final <= SETUP.max_floor_multiple * floor}
 
 
-def beats_rival(by_name: dict[str, dict], floor: float) -> dict:
+def beats_rival(by_name: dict[str, dict], floor: float, quality: str) -> dict:
     """The best recipe's final FID over the rival's: the tricks must pay against the plain recipe."""
-    final, rival = _final(by_name, SETUP.quality)["fid"], _final(by_name, SETUP.rival)["fid"]
+    final, rival = _final(by_name, quality)["fid"], _final(by_name, SETUP.rival)["fid"]
     return {"final_fid": final, "rival": SETUP.rival, "rival_final_fid": rival, "ratio": final / rival,
-            "max_ratio": MAX_RIVAL_RATIO, "ok": final <= MAX_RIVAL_RATIO * rival}
+            "max_ratio": SETUP.max_rival_ratio, "ok": final <= SETUP.max_rival_ratio * rival}
 
 
-def no_memorisation(by_name: dict[str, dict], floor: float) -> dict:
+def no_memorisation(by_name: dict[str, dict], floor: float, quality: str) -> dict:
     """The best recipe's final memorisation ratio and copies: a low FID must not come from copying training digits."""
-    final = _final(by_name, SETUP.quality)
+    final = _final(by_name, quality)
     ratio, copies = final["memorisation_ratio"], final["copies"]
     return {"memorisation_ratio": ratio, "copies": copies, "min_memorisation_ratio": MIN_MEMORISATION_RATIO,
             "max_copies": MAX_COPIES, "ok": ratio is not None and ratio >= MIN_MEMORISATION_RATIO
             and copies <= MAX_COPIES}
 
 
-def no_copies(by_name: dict[str, dict], floor: float) -> dict:
+def no_copies(by_name: dict[str, dict], floor: float, quality: str) -> dict:
     """The best recipe's final share of copies: samples closer to a training image (shifted or mirrored too, at
     64x64) than 99% of held-out real images are."""
-    copies = _final(by_name, SETUP.quality)["copies"]
+    copies = _final(by_name, quality)["copies"]
     return {"copies": copies, "max_copies": MAX_COPIES, "ok": copies is not None and copies <= MAX_COPIES}
 
 
-def sharp(by_name: dict[str, dict], floor: float) -> dict:
+def sharp(by_name: dict[str, dict], floor: float, quality: str) -> dict:
     """The best recipe's final sharpness: its samples' high-frequency energy over the real images'."""
-    value = _final(by_name, SETUP.quality)["sharpness"]
-    return {"sharpness": value, "range": SHARPNESS_RANGE, "ok": SHARPNESS_RANGE[0] <= value <= SHARPNESS_RANGE[1]}
+    value = _final(by_name, quality)["sharpness"]
+    low, high = SETUP.sharpness_range
+    return {"sharpness": value, "range": (low, high), "ok": low <= value <= high}
 
 
-def covers_attribute(by_name: dict[str, dict], floor: float) -> dict:
+def covers_attribute(by_name: dict[str, dict], floor: float, quality: str) -> dict:
     """The best recipe's final attribute coverage (emoji: skin tones), the largest share ratio either way."""
-    ratio = _final(by_name, SETUP.quality)["attribute_max_ratio"]
+    ratio = _final(by_name, quality)["attribute_max_ratio"]
     return {"max_ratio": ratio, "goal": MAX_ATTRIBUTE_RATIO, "ok": ratio is not None and ratio <= MAX_ATTRIBUTE_RATIO}
 
 
@@ -399,21 +459,31 @@ CHECKS = {"no_degradation": (no_degradation, False), "near_floor": (near_floor, 
           "no_copies": (no_copies, False), "sharpness": (sharp, False), "attribute_coverage": (covers_attribute, False)}
 
 
-def quality_checks() -> dict[str, tuple]:
-    """The checks SETUP judges: name -> (check, the recipes it needs)."""
-    return {name: (CHECKS[name][0], [SETUP.quality, SETUP.rival] if CHECKS[name][1] else [SETUP.quality])
+def quality_checks(quality: str) -> dict[str, tuple]:
+    """The checks SETUP judges of recipe `quality`: name -> (check, the recipes it needs)."""
+    return {name: (CHECKS[name][0], [quality, SETUP.rival] if CHECKS[name][1] else [quality])
             for name in SETUP.checks}
 
 
-def quality_goal_checks(seeds: dict[int, dict[str, dict]], floor: float) -> dict:
-    """Issue 5's checks of the best recipe, per seed: figures and ok for each seed, "ok" when every seed meets
-    the check, or "not measured" without its recipes."""
+def quality_recipe(runs: list[dict]) -> str:
+    """The recipe the quality checks judge: SETUP.quality, or the one with the lowest mean final FID."""
+    if SETUP.quality:
+        return SETUP.quality
+    finals = {}
+    for run in runs:
+        finals.setdefault(run["recipe"], []).append(run["evaluations"][-1]["fid"])
+    return min(finals, key=lambda recipe: float(np.mean(finals[recipe])))
+
+
+def quality_goal_checks(seeds: dict[int, dict[str, dict]], floor: float, quality: str) -> dict:
+    """The quality recipe's checks (issue 5's on digits), per seed: figures and ok for each seed, "ok" when every
+    seed meets the check, or "not measured" without its recipes."""
     checks = {}
-    for name, (check, needs) in quality_checks().items():
+    for name, (check, needs) in quality_checks(quality).items():
         measured = all(recipe in by_name for by_name in seeds.values() for recipe in needs)
-        checks[name] = {"measured": measured, "needs": needs}
+        checks[name] = {"measured": measured, "needs": needs, "recipe": quality}
         if measured:
-            per_seed = {seed: check(by_name, floor) for seed, by_name in seeds.items()}
+            per_seed = {seed: check(by_name, floor, quality) for seed, by_name in seeds.items()}
             checks[name].update(per_seed=per_seed, ok=all(c["ok"] for c in per_seed.values()),
                                 ok_seeds=sum(c["ok"] for c in per_seed.values()))
     return checks
@@ -504,14 +574,15 @@ def _quality_figures(name: str, check: dict, minutes: float) -> str:
 
 
 def quality_goal_line(name: str, check: dict, minutes: float) -> str:
-    """One check of the best recipe as a sentence with each seed's figures, its goal and whether every seed meets it."""
+    """One check of the quality recipe as a sentence with each seed's figures, its goal and whether every seed
+    meets it."""
     if not check["measured"]:
         needs = check["needs"]
-        return (f"{SETUP.quality} {quality_title(name)}: not measured (needs the {' and '.join(needs)} "
+        return (f"{check['recipe']} {quality_title(name)}: not measured (needs the {' and '.join(needs)} "
                 f"recipe{'s' * (len(needs) > 1)})")
     figures = {seed: _quality_figures(name, c, minutes) for seed, c in check["per_seed"].items()}
     verdict = _verdict([c["ok"] for c in check["per_seed"].values()])
-    return f"{SETUP.quality} {quality_title(name)}: {_per_seed(figures)}: {verdict}"
+    return f"{check['recipe']} {quality_title(name)}: {_per_seed(figures)}: {verdict}"
 
 
 def quality_goal_lines(quality_goal: dict, minutes: float) -> list[str]:
@@ -519,9 +590,13 @@ def quality_goal_lines(quality_goal: dict, minutes: float) -> list[str]:
     return [quality_goal_line(name, check, minutes) for name, check in quality_goal.items()]
 
 
-def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
+def write_results(path: pathlib.Path, figures: dict, lines: list[str], samples: dict) -> None:
+    """The figures as JSON, a Markdown report beside it, and each run's last SHOWN_SAMPLES images as uint8 in an
+    .npz (keys: the recipes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=1) + "\n")
+    np.savez_compressed(path.with_suffix(".npz"), **{name: np.round((images + 1) * 127.5).astype("uint8")
+                                                     for name, images in samples.items() if images is not None})
     m, s = figures["machine"], figures["settings"]
     md = [f"# Time to quality: {', '.join(s['recipes'])} on {s['dataset']}", "",
           f"{s['minutes']:g} minutes of training per recipe, evaluated every {s['interval']:g} min (plus "
@@ -530,6 +605,7 @@ def write_results(path: pathlib.Path, figures: dict, lines: list[str]) -> None:
           f"{figures['floor_fid']:.1f} at the same N. Seeds {', '.join(map(str, s['seeds']))}, one run per recipe "
           f"and seed; figures are means over the seeds with the range (min-max).", "",
           *lines, "", figures["goal_line"], "", *(f"- {line}" for line in figures["quality_goal_lines"]), "",
+          *(f"- {line}" for line in figures["equal_footing_lines"]), "",
           "## Checkpoints, over the seeds", "",
           "| recipe | evaluation | training min (mean) | epochs (mean) | FID mean | FID min | FID max |",
           "|---|---|---|---|---|---|---|",
@@ -567,8 +643,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{SMOKE['interval']:g} with --smoke)")
     parser.add_argument("--recipes", nargs="+",
                         help="which recipes (default on digits: dcgan best, add classic for the speed goal; on emoji: "
-                        "classic64 dcgan64 best64); one-change variants by name, such as 'best - augmentation', as "
-                        "recipes.get_recipe reads them")
+                        "classic64 dcgan64 best64 r3gan stylegan2); one-change variants by name, such as "
+                        "'best - augmentation', as recipes.get_recipe reads them")
     parser.add_argument("--seeds", nargs="+", type=int, help=f"the seeds every recipe trains from (default 0 1 2 on "
                         f"digits, 0 on emoji; {' '.join(map(str, SMOKE['seeds']))} with --smoke)")
     parser.add_argument("--json", type=pathlib.Path, metavar="OUT",
@@ -621,7 +697,10 @@ def main(argv: list[str] | None = None) -> int:
                        floor_fid=floor["fid"], log=log_line)
             for seed in seeds for name in recipes]
     floor_fid = floor["fid"]
+    samples = {run["recipe"] if len(seeds) == 1 else f"{run['recipe']} seed {run['seed']}": run.pop("samples")
+               for run in runs}
     levels, table, goal, quality_goal = summarise(runs, floor_fid)
+    footing = equal_footing(runs)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     loads = [r["load_1min"] for run in runs for r in run["evaluations"]]
     # This process keeps about 2 cores busy while training; a load clearly above the core count means company.
@@ -637,6 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     print(goal_line(goal))
     print("\n".join(quality_goal_lines(quality_goal, minutes)))
+    print("\n".join(equal_footing_lines(footing)))
     print(f"load average during the run: {load['min']:.1f} to {load['max']:.1f} on {m['cpus']} CPUs"
           + (" (shared machine: times inflated)" if load["shared"] else ""))
     print(f"peak MB: {peak_mb:.0f} (ru_maxrss of this process)")
@@ -649,10 +729,12 @@ def main(argv: list[str] | None = None) -> int:
                "real_floor": floor, "setup_seconds": setup_seconds,
                "levels": levels, "table": table, "goal": goal, "goal_line": goal_line(goal),
                "quality_goal": quality_goal, "quality_goal_lines": quality_goal_lines(quality_goal, minutes),
+               "quality_recipe": quality_recipe(runs), "equal_footing": footing,
+               "equal_footing_lines": equal_footing_lines(footing),
                "checkpoints": checkpoints_table(runs), "peak_mb": peak_mb, "load": load, "note": args.note,
                "runs": runs}
     markdown = table_lines(levels, table, minutes, markdown=True)
-    settings.store_results(lambda path: write_results(path, figures, markdown), args.json, SETUP.results,
+    settings.store_results(lambda path: write_results(path, figures, markdown, samples), args.json, SETUP.results,
                            smoke=args.smoke)
     return 0
 

@@ -52,6 +52,10 @@ class Profile:
     folder_images: int  # chapter 11: image files written to the stand-in for a reader's own folder
     folder_epochs: int  # chapter 11: epochs of the run on that folder
     misconception_epochs: int  # misconceptions appendix: epochs of its short GAN run and its regression generator
+    modern_epochs: int  # chapter 8: epochs of each brief run of the modern recipes (r3gan, stylegan2) on emoji
+    modern_images: int | None  # chapter 8: emoji training images those runs use (None: all of them)
+    cjk_epochs: int  # chapter 8: epochs of the run on the Chinese characters
+    cjk_images: int | None  # chapter 8: characters (images) it trains on (None: all of the training part)
     # Chapter 11's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
     mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
@@ -88,6 +92,10 @@ PROFILES: dict[str, Profile] = {
         folder_images=128,
         folder_epochs=1,
         misconception_epochs=1,
+        modern_epochs=1,
+        modern_images=128,
+        cjk_epochs=1,
+        cjk_images=256,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -121,6 +129,10 @@ PROFILES: dict[str, Profile] = {
         folder_images=1000,
         folder_epochs=40,
         misconception_epochs=12,
+        modern_epochs=6,
+        modern_images=None,
+        cjk_epochs=2,
+        cjk_images=None,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -154,6 +166,10 @@ PROFILES: dict[str, Profile] = {
         folder_images=1797,
         folder_epochs=60,
         misconception_epochs=30,
+        modern_epochs=100,
+        modern_images=None,
+        cjk_epochs=20,
+        cjk_images=None,
         mixed_precision=True,
         jit_compile="auto",
         batch_scale=4,

@@ -12,7 +12,7 @@ import tensorflow as tf
 from gan_utils import ada
 from gan_utils import augment as augmentation
 from gan_utils import callbacks as gan_callbacks
-from gan_utils import checkpoints, distribute, losses, models, schedules, settings, validation
+from gan_utils import checkpoints, distribute, losses, models, schedules, settings, showcase, validation
 from gan_utils.data import ImageDataset, make_pipeline
 from gan_utils.ema import EMAGenerator
 from gan_utils.recipes import Recipe
@@ -429,7 +429,9 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
 
 def load_generator(run_dir) -> keras.Model:
     """The generator saved in run_dir (generator.keras: the EMA generator when the recipe has one), loaded in
-    Keras' safe mode."""
+    Keras' safe mode; or a shipped run directory's (showcase.load: float16 weights, sha256-checked)."""
+    if showcase.is_showcase(run_dir):
+        return showcase.load(run_dir)
     path = pathlib.Path(run_dir) / checkpoints.GENERATOR
     if not path.exists():
         raise ValueError(f"{path} does not exist: train into {run_dir} first (python -m gan_utils train ...).")

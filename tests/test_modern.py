@@ -20,12 +20,12 @@ def test_r3gan_is_the_papers_recipe_at_cpu_size():
     assert (r3gan.g_loss, r3gan.d_loss, r3gan.architecture, r3gan.resolution) == \
         ("relativistic", "relativistic", "r3gan", 64)
     assert r3gan.r1_gamma == r3gan.r2_gamma == 2.0 and r3gan.gamma_final_ratio == 0.1  # gamma 2 -> 0.2 (FFHQ-64)
-    assert (r3gan.beta_1, r3gan.beta_2, r3gan.g_learning_rate, r3gan.lr_final_ratio) == (0.0, 0.99, 2e-4, 0.25)
+    assert (r3gan.beta_1, r3gan.beta_2, r3gan.g_learning_rate, r3gan.lr_final_ratio) == (0.0, 0.99, 5e-4, 0.25)
     assert r3gan.horizon_images > 0 and r3gan.ema_decay > 0 and r3gan.ada_target == 0.6
     g_opt, _ = r3gan.build_optimizers()
     assert isinstance(g_opt.get_config()["learning_rate"], dict)  # a schedule, not a constant
-    rate = schedules.ImagesCosine(2e-4, 5e-5, r3gan.horizon_images, r3gan.batch_size)
-    assert float(rate(r3gan.horizon_images // r3gan.batch_size)) == pytest.approx(5e-5)
+    rate = schedules.ImagesCosine(5e-4, 1.25e-4, r3gan.horizon_images, r3gan.batch_size)
+    assert float(rate(r3gan.horizon_images // r3gan.batch_size)) == pytest.approx(1.25e-4)
 
 
 def test_stylegan2_pairs_a_style_based_generator_with_r3gans_discriminator():
