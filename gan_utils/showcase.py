@@ -1,7 +1,8 @@
 """A trained generator shipped in the repository: its weights in float16, checked by sha256, rebuilt in code.
 
 A shipped run directory holds recipe.json, run.json (with the weights' sha256 and the training record),
-history.json and WEIGHTS, the EMA generator's variables as float16 arrays. Loading builds the recipe's
+history.json and WEIGHTS, the EMA generator's float variables as float16 arrays (its random-seed states as
+they are). Loading builds the recipe's
 architecture in code and assigns the stored values, so it needs no pickled layer classes and loads in any
 Keras 3 (Colab's too). `train.load_generator` reads such a directory like any other run.
 """
@@ -39,15 +40,16 @@ def export(run_dir, out_dir, record: dict) -> pathlib.Path:
 
     run_dir, out_dir = pathlib.Path(run_dir), pathlib.Path(out_dir)
     generator = train.load_generator(run_dir)
-    values = {f"v{i:04d}": np.asarray(variable.value, "float32") for i, variable in enumerate(generator.variables)}
-    largest = max(float(np.abs(value).max(initial=0.0)) for value in values.values())
+    values = {f"v{i:04d}": np.asarray(variable.value) for i, variable in enumerate(generator.variables)}
+    floats = {key: value for key, value in values.items() if np.issubdtype(value.dtype, np.floating)}
+    largest = max(float(np.abs(value).max(initial=0.0)) for value in floats.values())
     if largest > np.finfo("float16").max:
         raise ValueError(f"a weight of magnitude {largest:g} does not fit float16; ship this generator in float32.")
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = out_dir / WEIGHTS
     with checkpoints.atomic_path(weights) as temporary:
-        with open(temporary, "wb") as handle:
-            np.savez_compressed(handle, **{k: v.astype("float16") for k, v in values.items()},
+        with open(temporary, "wb") as handle:  # integer variables (random-seed states) are kept exactly
+            np.savez_compressed(handle, **{**values, **{k: v.astype("float16") for k, v in floats.items()}},
                                 **{SHAPES: np.array(_shapes(generator))})
     for name in (checkpoints.RECIPE, checkpoints.HISTORY):
         checkpoints.write_text(out_dir / name, (run_dir / name).read_text())

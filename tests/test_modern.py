@@ -35,6 +35,8 @@ def test_stylegan2_pairs_a_style_based_generator_with_r3gans_discriminator():
     assert generator.output_shape == discriminator.input_shape == (None, 64, 64, 3)
     assert not models.batch_coupled_layers(discriminator)  # so R1 applies
     assert stylegan2.d_loss == "minimax" and stylegan2.r1_interval == 16 and stylegan2.ada_target == 0.6
+    # the discriminator is R3GAN's, so it trains at the r3gan recipe's rate, with a gamma of R3GAN's order
+    assert stylegan2.d_learning_rate == recipes.get_recipe("r3gan").d_learning_rate and stylegan2.r1_gamma == 1.0
     assert losses.discriminator_loss_fn(stylegan2.d_loss) is losses.discriminator_loss  # StyleGAN2's logistic loss
 
 
