@@ -10,7 +10,8 @@ this script draws N images for a fixed z (seed 1, psi = 1, no filtering), scores
 (classifier-FID beside the real-vs-real floor at the same N, sharpness, skin-tone coverage; memorisation at the
 last chunk) and appends the row to fid_trace.json in the run directory. A killed chunk resumes from its last
 finished epoch; a chunk already scored is not scored again. Each row records the chunk's wall-clock time
-(starting the command included) and the load average, as the machine may have been shared.
+(starting the command included), the CPU time of its train command (which pauses and other work on the machine
+do not inflate; the time of a chunk killed before it finished is lost) and the load average.
 
 --export writes the shipped run directory (gan_utils.showcase.export: float16 EMA weights, sha256 in run.json)
 with the trace, the images seen, the summed wall clock and every seed this script trained with its last score.
@@ -21,6 +22,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,13 @@ def score(run_dir: pathlib.Path, ref: evaluate.Reference, n: int, final: bool) -
     keep = ("fid", "kid", "precision", "recall", "sharpness", "memorisation_ratio", "copies")
     return {**{key: result.get(key) for key in keep},
             "attribute_coverage": (result.get("attribute_coverage") or {}).get("max_ratio")}
+
+
+def _children_cpu_seconds() -> float:
+    """User plus system CPU seconds of this process's finished child processes (the train commands): unlike the
+    wall clock, it does not grow while the machine runs something else or the run is paused."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +94,7 @@ def train_and_ship(args: argparse.Namespace, *, profile: str, max_samples: int |
     for epochs in [*range(chunk, last_epoch, chunk), last_epoch]:
         if epochs in done:
             continue
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _children_cpu_seconds()
         command = [sys.executable, "-m", "gan_utils", "train", "--dataset", args.dataset, "--out", str(args.out),
                    "--epochs", str(epochs), "--seed", str(args.seed)]
         if not args.out.exists():
@@ -93,6 +102,7 @@ def train_and_ship(args: argparse.Namespace, *, profile: str, max_samples: int |
         subprocess.run(command, check=True)
         seconds = time.perf_counter() - started
         row = {"epochs": epochs, "images_seen": epochs * per_epoch, "chunk_seconds": seconds,
+               "chunk_cpu_seconds": _children_cpu_seconds() - cpu_before,
                "load_1min": os.getloadavg()[0], **score(args.out, ref, n, final=epochs == last_epoch),
                "real_floor_fid": floor["fid"], "date": time.strftime("%Y-%m-%d %H:%M")}
         trace.append(row)
@@ -104,6 +114,7 @@ def train_and_ship(args: argparse.Namespace, *, profile: str, max_samples: int |
         final = trace[-1]
         record = {"images_seen": final["images_seen"], "epochs": final["epochs"],
                   "training_wall_seconds": sum(row["chunk_seconds"] for row in trace),
+                  "training_cpu_seconds": sum(row.get("chunk_cpu_seconds", 0.0) for row in trace),
                   "seeds_tried": [{"seed": args.seed, **{k: final[k] for k in ("fid", "sharpness", "copies",
                                                                                "attribute_coverage")}}],
                   "command": f"python benchmarks/train_showcase.py --out RUN --images {args.images} "
