@@ -64,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         with tempfile.TemporaryDirectory(prefix="showcase-smoke-") as folder:
-            return train_and_ship(with_changes(args, out=pathlib.Path(folder) / "run", images=1,
-                                                      chunk_images=1, export=pathlib.Path(folder) / "shipped"),
-                                  profile="smoke", max_samples=64)
+            smoke = with_changes(args, out=pathlib.Path(folder) / "run", images=1, chunk_images=1,
+                                 export=pathlib.Path(folder) / "shipped")
+            return train_and_ship(smoke, profile="smoke", max_samples=64)
     if not args.out:
         parser.error("--out is required (the training run directory)")
     return train_and_ship(args, profile="cpu")
@@ -123,8 +123,8 @@ def train_and_ship(args: argparse.Namespace, *, profile: str, max_samples: int |
         showcase.export(args.out, args.export, record)
         checkpoints.write_text(args.export / TRACE, json.dumps(trace, indent=2))
         shipped = train.sample(train.load_generator(args.export), 4, seed=0)
-        print(f"shipped {args.export}: weights sha256 {checkpoints.read_json(args.export / 'run.json')['weights_sha256']}, "
-              f"reloaded and sampled {shipped.shape}")
+        digest = checkpoints.read_json(args.export / checkpoints.RUN)["weights_sha256"]
+        print(f"shipped {args.export}: weights sha256 {digest}, reloaded and sampled {shipped.shape}")
     print(settings.machine_line(settings.machine_info()))
     return 0
 
