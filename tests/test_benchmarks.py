@@ -195,8 +195,10 @@ def test_time_to_quality_judges_the_emoji_goals_of_the_recipe_with_the_lowest_fi
                                                                                       monkeypatch):
     ttq = _time_to_quality()
     monkeypatch.setattr(ttq, "SETUP", ttq.SETUPS["emoji"])
-    runs = [_emoji_run("classic64", [900, 600, 500]), _emoji_run("dcgan64", [900, 400, 300]),
-            _emoji_run("best64", [900, 350, 280]), winner]
+    end = winner["evaluations"][-1]  # the rivals end as the winner does: no clean recipe to prefer to it
+    rivals = [_emoji_run(name, fids, copies=end["copies"], sharpness=end["sharpness"]) for name, fids in
+              [("classic64", [900, 600, 500]), ("dcgan64", [900, 400, 300]), ("best64", [900, 350, 280])]]
+    runs = [*rivals, winner]
     assert ttq.quality_recipe(runs) == "r3gan"
     levels, _, goal, quality = ttq.summarise(runs, floor=30.0)
     assert list(quality) == ["beats_rival", "no_copies", "sharpness", "near_floor", "attribute_coverage"]
@@ -209,6 +211,17 @@ def test_time_to_quality_judges_the_emoji_goals_of_the_recipe_with_the_lowest_fi
                                                                       else "(0 of 1 seeds ok)")
     assert goal["per_seed"][0]["fast_minutes"] == 1 and goal["per_seed"][0]["baseline_minutes"] == 2
     assert levels[0]["label"] == "classic64 best"
+
+
+@pytest.mark.parametrize("flaw", [{"copies": 0.03}, {"sharpness": 1.5}, {"sharpness": 0.7}],
+                         ids=["copies", "noisy", "blurred"])
+def test_time_to_quality_makes_no_default_of_a_low_fid_with_artefacts_or_copies(flaw, monkeypatch):
+    ttq = _time_to_quality()
+    monkeypatch.setattr(ttq, "SETUP", ttq.SETUPS["emoji"])
+    runs = [_emoji_run("dcgan64", [900, 400, 200], **flaw), _emoji_run("best64", [900, 350, 280]),
+            _emoji_run("r3gan", [900, 500, 300])]
+    assert ttq.quality_recipe(runs) == "best64"  # the lowest FID among the clean ones
+    assert ttq.quality_recipe(runs[:1]) == "dcgan64"  # with no clean recipe, the lowest FID is judged (and fails)
 
 
 def test_time_to_quality_compares_the_modern_recipes_at_equal_time_and_at_equal_images(monkeypatch):
