@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=600_000, help="images seen at the end (default 600k)")
     parser.add_argument("--chunk-images", type=int, default=50_000, help="images between two scores")
     parser.add_argument("--export", type=pathlib.Path, help="write the shipped run directory here at the end")
+    parser.add_argument("--note", help="a sentence stored in the shipped run.json (how the run was interrupted, say)")
     parser.add_argument("--smoke", action="store_true", help="one epoch, scored on 64 images, exported to a "
                         "temporary folder and loaded back (a quick check that the script runs)")
     args = parser.parse_args(argv)
@@ -119,7 +120,7 @@ def train_and_ship(args: argparse.Namespace, *, profile: str, max_samples: int |
                                                                                "attribute_coverage")}}],
                   "command": f"python benchmarks/train_showcase.py --out RUN --images {args.images} "
                              f"--chunk-images {args.chunk_images} --seed {args.seed}",
-                  "machine": settings.machine_info(), "real_floor": floor}
+                  "machine": settings.machine_info(), "real_floor": floor, "note": args.note}
         showcase.export(args.out, args.export, record)
         checkpoints.write_text(args.export / TRACE, json.dumps(trace, indent=2))
         shipped = train.sample(train.load_generator(args.export), 4, seed=0)

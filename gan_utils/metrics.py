@@ -320,7 +320,11 @@ def nearest_distances(queries, references, *, batch: int = 1024) -> np.ndarray:
     q = _flat_samples(queries, "queries")
     r = _flat_samples(references, "references")
     _same_dimension(q, r, "queries", "references")
-    batch = _positive_int(batch, "batch")
+    return _nearest_flat(q, r, _positive_int(batch, "batch"))
+
+
+def _nearest_flat(q: np.ndarray, r: np.ndarray, batch: int) -> np.ndarray:
+    """nearest_distances on rows already checked and flattened."""
     if q.dtype != r.dtype:
         q, r = q.astype(np.float64, copy=False), r.astype(np.float64, copy=False)
     nearest = np.empty(len(q), dtype=np.int64)
@@ -372,10 +376,15 @@ def image_variants(images, *, shift: int = 0, mirror: bool = False):
 
 def nearest_variant_distances(queries, references, *, shift: int = 0, mirror: bool = False) -> np.ndarray:
     """Distance from each query image to its nearest reference image, shifted by up to `shift` pixels and, with
-    `mirror`, mirrored: a flipped or shifted copy of a reference counts as that reference."""
+    `mirror`, mirrored: a flipped or shifted copy of a reference counts as that reference. Both sets are checked
+    once, not once per variant."""
+    q = _flat_samples(queries, "queries")
+    r = _flat_samples(references, "references")
+    _same_dimension(q, r, "queries", "references")
     nearest = None
     for variant in image_variants(references, shift=shift, mirror=mirror):
-        distances = nearest_distances(queries, variant)
+        flat = variant.reshape(len(variant), -1).astype(r.dtype, copy=False)
+        distances = _nearest_flat(q, flat, 1024)
         nearest = distances if nearest is None else np.minimum(nearest, distances)
     return nearest
 
