@@ -158,7 +158,8 @@ def _train(args) -> str:
     print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r}{conditional} on {dataset.name} "
           f"({len(dataset)} images), {total}", flush=True)
     print(f"speed: mixed precision {'on' if profile.mixed_precision else 'off'}, XLA {profile.jit_compile}, "
-          f"batch {recipe.batch_size}, distribution {profile.distribute}", flush=True)
+          f"batch {recipe.batch_size}, distribution {profile.distribute}"
+          f"{', eager steps' if profile.run_eagerly else ''}", flush=True)
     result = train.train_run(args.out, dataset, recipe, epochs=epochs, seed=args.seed, minutes=args.minutes,
                              heldout=heldout, **train.speed_options(profile))
     return (f"stopped by {result.stopped_by} after {result.epochs_done} epochs; "

@@ -61,6 +61,7 @@ class Profile:
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
     batch_scale: int  # multiplies every recipe's batch size (recipes.scale_batch): larger batches fill a GPU
     distribute: str  # "none" or "mirrored" (every visible GPU): see gan_utils.distribute
+    run_eagerly: bool  # train steps without tf.function: for smoke's few steps, tracing costs more than it saves
 
 
 PROFILES: dict[str, Profile] = {
@@ -93,13 +94,14 @@ PROFILES: dict[str, Profile] = {
         folder_epochs=1,
         misconception_epochs=1,
         modern_epochs=1,
-        modern_images=128,
+        modern_images=64,
         cjk_epochs=1,
         cjk_images=256,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
         distribute="none",
+        run_eagerly=True,
     ),
     "cpu": Profile(
         name="cpu",
@@ -137,6 +139,7 @@ PROFILES: dict[str, Profile] = {
         jit_compile=False,
         batch_scale=1,
         distribute="none",
+        run_eagerly=False,
     ),
     "gpu": Profile(
         name="gpu",
@@ -174,6 +177,7 @@ PROFILES: dict[str, Profile] = {
         jit_compile="auto",
         batch_scale=4,
         distribute="mirrored",
+        run_eagerly=False,
     ),
 }
 

@@ -308,7 +308,8 @@ class GAN(keras.Model):
 
 
 def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, augment_fakes: bool = True,
-              mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None) -> GAN:
+              mixed_precision: bool = False, strategy: tf.distribute.Strategy | None = None,
+              run_eagerly: bool = False) -> GAN:
     """A compiled GAN for `recipe`, with weights initialised reproducibly from `seed`.
 
     mixed_precision builds both networks with the mixed_float16 policy and wraps both optimisers in
@@ -324,14 +325,15 @@ def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, au
                   path_length=recipe.path_length, ema_decay=recipe.ema_decay, num_classes=recipe.num_classes,
                   n_critic=recipe.n_critic, horizon_images=recipe.horizon_images,
                   gamma_final_ratio=recipe.gamma_final_ratio, batch_size=recipe.batch_size, seed=seed)
-        gan.compile(*recipe.build_optimizers(mixed_precision=mixed_precision), jit_compile=jit_compile)
+        gan.compile(*recipe.build_optimizers(mixed_precision=mixed_precision), jit_compile=jit_compile,
+                    run_eagerly=run_eagerly)
     return gan
 
 
 def speed_options(profile: settings.Profile) -> dict:
-    """train_run's speed settings from a profile: XLA, mixed precision and the distribution strategy."""
+    """train_run's speed settings from a profile: XLA, mixed precision, the distribution strategy and eager steps."""
     return {"jit_compile": profile.jit_compile, "mixed_precision": profile.mixed_precision,
-            "strategy": distribute.make_strategy(profile.distribute)}
+            "strategy": distribute.make_strategy(profile.distribute), "run_eagerly": profile.run_eagerly}
 
 
 @dataclasses.dataclass
@@ -371,16 +373,16 @@ def stored_recipe(run_dir) -> Recipe | None:
 
 def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, seed: int = 0,
               minutes: float | None = None, jit_compile=False, mixed_precision: bool = False,
-              strategy: tf.distribute.Strategy | None = None, callbacks=(), verbose: bool = True,
-              heldout: list | None = None) -> RunResult:
+              strategy: tf.distribute.Strategy | None = None, run_eagerly: bool = False, callbacks=(),
+              verbose: bool = True, heldout: list | None = None) -> RunResult:
     """Train `recipe` on `dataset` into run_dir for `epochs` epochs in total, resuming from its checkpoint.
 
     `heldout` lists the items kept out of training for evaluation (evaluate.heldout_items); run.json records it.
 
     `minutes` limits this invocation's training time (whole epochs only). Every finished epoch is
     checkpointed atomically, so an interrupted run loses at most the epoch in progress. jit_compile,
-    mixed_precision and strategy are chapter 11's speed settings (see build_gan); recipe.batch_size is
-    the global batch, split between a strategy's replicas.
+    mixed_precision, strategy and run_eagerly are chapter 11's speed settings (see build_gan);
+    recipe.batch_size is the global batch, split between a strategy's replicas.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer (the run's total); got {epochs!r}.")
@@ -404,7 +406,8 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
     if mixed_precision:  # its optimisers hold a loss scale: resume it with mixed precision again
         run_info["mixed_precision"] = True
     _prepare_run_dir(run_dir, recipe, run_info)
-    gan = build_gan(recipe, dataset.channels, seed, jit_compile, mixed_precision=mixed_precision, strategy=strategy)
+    gan = build_gan(recipe, dataset.channels, seed, jit_compile, mixed_precision=mixed_precision, strategy=strategy,
+                    run_eagerly=run_eagerly)
     checkpoint_path = run_dir / checkpoints.CHECKPOINT
     first_epoch = checkpoints.restore_checkpoint(checkpoint_path, gan) if checkpoint_path.exists() else 0
     history_path = run_dir / checkpoints.HISTORY

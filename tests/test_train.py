@@ -419,6 +419,24 @@ def test_a_modern_run_trains_logs_and_resumes_the_augmentation_probability(tmp_p
     assert p == (pytest.approx(16 * 4 / 1000) if r_t > 0.6 else 0.0)
 
 
+def test_eager_steps_train_as_the_compiled_ones(tmp_path):
+    """The smoke profile's run_eagerly changes speed only: one epoch of a modern recipe (ADA, lazy R1/R2, EMA)
+    moves the weights to the same place, up to float rounding (the compiled graph fuses operations)."""
+    assert settings.PROFILES["smoke"].run_eagerly and not settings.PROFILES["cpu"].run_eagerly
+    def networks(gan):
+        return [v.numpy() for v in gan.generator.weights + gan.discriminator.weights]
+
+    start = networks(train.build_gan(MODERN, 1, 0))
+    compiled = train.train_run(tmp_path / "compiled", tiny_dataset(64), MODERN, epochs=1, seed=0, verbose=False)
+    eager = train.train_run(tmp_path / "eager", tiny_dataset(64), MODERN, epochs=1, seed=0, verbose=False,
+                            run_eagerly=True)
+    assert eager.gan.run_eagerly and not compiled.gan.run_eagerly
+    moved = np.concatenate([(x - s).ravel() for x, s in zip(networks(compiled.gan), start)])
+    apart = np.concatenate([(x - y).ravel() for x, y in zip(networks(compiled.gan), networks(eager.gan))])
+    assert np.linalg.norm(moved) > 0 and np.linalg.norm(apart) < 1e-3 * np.linalg.norm(moved)
+    assert float(eager.gan.ada.p) == pytest.approx(float(compiled.gan.ada.p))
+
+
 def test_two_augmentations_at_once_are_refused():
     with pytest.raises(ValueError, match="choose one augmentation"):
         dataclasses.replace(MODERN, augment=("translation",))
