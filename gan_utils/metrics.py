@@ -1,4 +1,4 @@
-"""FID, KID, precision/recall and the memorisation check, on feature vectors; sharpness on images.
+"""FID, KID, precision/recall and the memorisation check, on feature vectors; sharpness and PSNR on images.
 
 Pure NumPy/SciPy: features arrive as float arrays (N, D), computed elsewhere by a classifier.
 """
@@ -441,6 +441,18 @@ def high_frequency_energy(images) -> float:
         raise ValueError(f"high_frequency_energy needs images (N, H, W, C); got shape {images.shape}.")
     laplacian = ndimage.correlate(images, LAPLACIAN[None, :, :, None], mode="nearest")  # per image and channel
     return float(np.mean(laplacian ** 2))
+
+
+def psnr(images, targets) -> np.ndarray:
+    """Peak signal-to-noise ratio of each image against its target, in dB, for images in [-1, 1] (peak-to-peak
+    range 2): 10 log10(2^2 / mean squared error); inf for an exact copy."""
+    images, targets = _as_array(images, "images").astype(np.float64), _as_array(targets, "targets").astype(np.float64)
+    if images.shape != targets.shape or images.ndim != 4:
+        raise ValueError(f"images and targets must be two (N, H, W, C) arrays of one shape; got {images.shape} "
+                         f"and {targets.shape}.")
+    mse = np.mean((images - targets) ** 2, axis=(1, 2, 3))
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(4.0 / mse)
 
 
 def sharpness(generated, real) -> float:

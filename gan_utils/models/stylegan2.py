@@ -168,7 +168,8 @@ class SynthesisNetwork(keras.Model):
     of the ToRGB outputs, each earlier one upsampled (the paper's skip generator). Layer i reads ws[:, i] and
     each block's ToRGB reads the w of the next block's first layer, so num_ws = 2 log2(resolution) - 2.
     Noise is drawn from one SeedGenerator, `noise_seeds`: seed_noise(seed) restarts it; call(ws, noise=False)
-    leaves the noise out. The ToRGB outputs and their sum stay in float32 under mixed precision.
+    leaves the noise out, and call(ws, shared_noise=True) gives every image in the batch the same noise maps
+    (StyleGAN2-ADA's "const" noise), so that after seed_noise(seed) an image depends on its ws alone. The ToRGB outputs and their sum stay in float32 under mixed precision.
     """
 
     def __init__(self, resolution: int, channels: int, w_dim: int, filters: Sequence[int], **kwargs):
@@ -216,19 +217,23 @@ class SynthesisNetwork(keras.Model):
             raise TypeError(f"seed must be an integer; got {seed!r}.")
         self.noise_seeds.state.assign(ops.convert_to_tensor([int(seed), 0], dtype=self.noise_seeds.state.dtype))
 
-    def _noise(self, batch, side: int):
-        """N(0, 1) noise (batch, side, side, 1); replicas of a distribution strategy draw different rows."""
+    def _noise(self, batch, side: int, shared: bool):
+        """N(0, 1) noise (batch, side, side, 1); replicas of a distribution strategy draw different rows. shared:
+        one map (1, side, side, 1) broadcast to the batch."""
+        if shared:
+            return ops.broadcast_to(keras.random.normal((1, side, side, 1), seed=self.noise_seeds),
+                                    (batch, side, side, 1))
         return distribute.per_replica(lambda shape: keras.random.normal(shape, seed=self.noise_seeds),
                                       (batch, side, side, 1))
 
-    def call(self, ws, noise=True):
-        _check_flag(noise=noise)
+    def call(self, ws, noise=True, shared_noise=False):
+        _check_flag(noise=noise, shared_noise=shared_noise)
         batch = ops.shape(ws)[0]
         x = ops.broadcast_to(ops.cast(self.const, self.compute_dtype)[None], (batch, *ops.shape(self.const)))
         images, index = None, 0
         for side, convs, to_rgb in self._blocks():
             for conv in convs:
-                x = conv(x, ws[:, index], noise=self._noise(batch, side) if noise else None)
+                x = conv(x, ws[:, index], noise=self._noise(batch, side, shared_noise) if noise else None)
                 index += 1
             rgb = to_rgb(x, ws[:, index])
             images = rgb if images is None else self.upsample(images) + rgb
