@@ -387,3 +387,14 @@ def test_attribute_coverage_of_a_missing_value_is_infinite_and_named():
 def test_attribute_coverage_refuses_values_outside_the_names(predicted, message):
     with pytest.raises(ValueError, match=message):
         metrics.attribute_coverage(predicted, np.array([0, 1, 2]), ("a", "b", "c"))
+
+
+def test_psnr_is_ten_log10_of_the_squared_range_over_the_mean_squared_error():
+    targets = np.zeros((2, 4, 4, 3), "float32")
+    images = targets.copy()
+    images[0] += 0.1  # MSE 0.01 in a range of 2: 10 log10(4 / 0.01) = 26.02 dB
+    images[1, 0, 0, 0] = 2.0  # one pixel of 48 off by 2: MSE 4 / 48
+    np.testing.assert_allclose(metrics.psnr(images, targets), [10 * np.log10(400), 10 * np.log10(48)], rtol=1e-6)
+    assert metrics.psnr(targets, targets)[0] == np.inf
+    with pytest.raises(ValueError, match="one shape"):
+        metrics.psnr(images[:1], targets)
