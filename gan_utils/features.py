@@ -82,6 +82,7 @@ class FeatureExtractor:
     features_model: keras.Model
     classifier: keras.Model | None = None
     accuracy: float | None = None  # the classifier's accuracy on the images it did not train on
+    heads: keras.Model | None = None  # every output of the classifier, by name ("classes", "design", ...)
 
     def features(self, images, batch_size: int = 256) -> np.ndarray:
         """float64 (N, D) feature vectors of float32 NHWC images in [-1, 1]."""
@@ -94,6 +95,15 @@ class FeatureExtractor:
             raise ValueError(f"{self.name} is not a classifier; use the dataset classifier for class checks.")
         check_images(images)
         return np.asarray(self.classifier.predict(images, batch_size=batch_size, verbose=0))
+
+    def head_probabilities(self, images, head: str, batch_size: int = 256) -> np.ndarray:
+        """float32 (N, values) probabilities of one of the classifier's heads: "classes" (the labels) or a factor
+        it also learnt (CLASSIFIER_HEADS: an emoji's "design" and "vendor")."""
+        names = sorted(self.heads.output) if self.heads is not None else []
+        if head not in names:
+            raise ValueError(f"{self.name} has no head {head!r}; its heads are {', '.join(names) or 'none'}.")
+        check_images(images)
+        return np.asarray(self.heads.predict(images, batch_size=batch_size, verbose=0)[head])
 
 
 def _code_version() -> str:
@@ -165,7 +175,8 @@ def dataset_classifier(dataset: ImageDataset, classifier_settings: ClassifierSet
                                                       "code": _code_version()}, indent=2))
     features_model = keras.Model(classifier.inputs, classifier.get_layer("features").output)
     labels_model = keras.Model(classifier.inputs, classifier.get_layer("classes").output)
-    return FeatureExtractor(f"classifier-{dataset.name}-{key[:8]}", features_model, labels_model, accuracy)
+    return FeatureExtractor(f"classifier-{dataset.name}-{key[:8]}", features_model, labels_model, accuracy,
+                            heads=classifier)
 
 
 def _train_classifier(dataset: ImageDataset, s: ClassifierSettings, verbose: bool) -> tuple[keras.Model, float]:
