@@ -1,4 +1,4 @@
-"""The command line: `python -m gan_utils train ...`, `sample ...`, `evaluate ...` and `fetch ...`.
+"""The command line: `python -m gan_utils train ...`, `sample ...`, `evaluate ...`, `project ...` and `fetch ...`.
 
 Errors in the arguments print one line and exit with status 2.
 """
@@ -81,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--dataset", required=True, choices=[d for d in IMAGE_DATASETS if d != "folder"])
     evaluate.add_argument("--extractor", choices=("classifier", "inception"), default="classifier")
     evaluate.add_argument("--seed", type=_integer_at_least(0), default=0)
+
+    project = commands.add_parser("project", help="find the latents of real images in a style-based run's W or W+ "
+                                  "(the generator is not changed)")
+    project.add_argument("run_dir", type=pathlib.Path)
+    project.add_argument("--images", required=True, type=pathlib.Path,
+                         help="an .npz holding `images`, float32 (N, R, R, C) in [-1, 1]; other keys are ignored")
+    project.add_argument("--out", required=True, type=pathlib.Path, help="an .npz file; it holds `latents` and `images`")
+    project.add_argument("--space", choices=("w", "w+"), default="w+")
+    project.add_argument("--steps", type=_integer_at_least(1), help="optimisation steps per image (default: "
+                         "inversion.DEFAULT_STEPS)")
+    project.add_argument("--seed", type=_integer_at_least(0), default=0)
 
     fetch = commands.add_parser("fetch", help="get the emoji or CJK source files with npm or apt-get, verified by "
                                 "sha256, and decode them into the cache")
@@ -179,19 +190,52 @@ def _sample(args) -> str:
     return f"wrote {len(images)} images, float32 {images.shape[1:]} in [-1, 1], to {args.out}"
 
 
-def _evaluate(args) -> str:
-    import json
+def _read_images(path: pathlib.Path):
+    """The `images` array of an .npz file, or a ValueError that says what is wrong with the file."""
+    import numpy as np
+
+    if not path.is_file():
+        raise ValueError(f"{path} does not exist; write one with `python -m gan_utils sample`, or np.savez(path, "
+                         "images=...).")
+    try:
+        with np.load(path) as stored:
+            return stored["images"]
+    except (KeyError, OSError, ValueError) as error:
+        raise ValueError(f"{path} is not an .npz holding `images` ({error}).") from None
+
+
+def _project(args) -> str:
     import time
 
     import numpy as np
 
-    if not args.samples.is_file():
-        raise ValueError(f"{args.samples} does not exist; write one with `python -m gan_utils sample`.")
-    try:
-        with np.load(args.samples) as stored:
-            images = stored["images"]
-    except (KeyError, OSError, ValueError) as error:
-        raise ValueError(f"{args.samples} is not an .npz holding `images` ({error}).") from None
+    if args.out.suffix != ".npz":
+        raise ValueError(f"--out must name an .npz file; got {args.out}.")
+    images = _read_images(args.images)
+    from gan_utils import checkpoints, evaluate, inversion, metrics, settings, train
+
+    run_json = args.run_dir / checkpoints.RUN
+    if not run_json.is_file():
+        raise ValueError(f"{args.run_dir} holds no {checkpoints.RUN}; give a run directory (or the showcase).")
+    generator = train.load_generator(args.run_dir)
+    ref = evaluate.reference(checkpoints.read_json(run_json)["dataset"], settings.current().profile, verbose=False)
+    steps = args.steps or inversion.DEFAULT_STEPS
+    started = time.perf_counter()
+    latents, reconstructions = inversion.project(generator, images, space=args.space, steps=steps, seed=args.seed,
+                                                 extractor=ref.extractor,
+                                                 log=lambda line: print(line, file=sys.stderr, flush=True))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out, latents=latents, images=reconstructions)
+    psnr = float(np.mean(metrics.psnr(reconstructions, images)))
+    return (f"projected {len(images)} images into {args.space} in {time.perf_counter() - started:.0f} s "
+            f"({steps} steps): mean PSNR {psnr:.1f} dB; wrote latents {latents.shape} and images to {args.out}")
+
+
+def _evaluate(args) -> str:
+    import json
+    import time
+
+    images = _read_images(args.samples)
     from gan_utils import evaluate, settings
 
     started = time.perf_counter()
@@ -201,7 +245,7 @@ def _evaluate(args) -> str:
     return json.dumps(evaluate.evaluate(images, ref, seed=args.seed), indent=2)
 
 
-COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate, "fetch": _fetch}
+COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate, "project": _project, "fetch": _fetch}
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,7 @@
 """The command line, run as a reader would: train, resume, sample, and one clear line for bad input."""
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -129,6 +130,26 @@ def test_emoji_train_sample_evaluate_records_the_held_out_designs_and_prints_the
         assert set(result[side]["attribute_coverage"]["shares"]) == set(emoji.SKIN_TONES)
 
 
+@pytest.mark.skipif(not fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
+def test_project_writes_latents_whose_images_are_the_written_images(tmp_path):
+    from gan_utils import emoji, train, wspace
+
+    showcase = pathlib.Path(__file__).resolve().parents[1] / "showcase" / "emoji-stylegan2"
+    dataset = emoji.load()
+    real = dataset.images[emoji.heldout(dataset)][:2]
+    np.savez(tmp_path / "real.npz", images=real, ids=np.arange(2))  # other keys are ignored
+    result = run_cli("project", str(showcase), "--images", "real.npz", "--out", "out.npz", "--steps", "3",
+                     "--space", "w", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "projected 2 images into w" in result.stdout and "mean PSNR" in result.stdout
+    with np.load(tmp_path / "out.npz") as out:
+        latents, images = out["latents"], out["images"]
+    generator = train.load_generator(showcase)
+    assert latents.shape == (2, generator.num_ws, generator.w_dim) and images.shape == real.shape
+    np.testing.assert_array_equal(latents, np.broadcast_to(latents[:, :1], latents.shape))  # one w for every layer
+    np.testing.assert_allclose(wspace.synthesise(generator, latents), images, atol=1e-4)
+
+
 @pytest.mark.parametrize("contents, message", [
     ({}, "it is empty; put your image files directly in it."),
     ({"notes.txt": "text", "photo.webp": "webp"}, "it holds only other files (notes.txt, photo.webp); convert your "
@@ -157,6 +178,9 @@ def test_a_folder_without_images_is_refused_in_one_line(tmp_path, contents, mess
     (["train", "--dataset", "mnist", "--out", "r"], "digits, shapes or toy2d"),
     (["sample", "nowhere", "--num", "3", "--out", "s.npz"], "train into nowhere first"),
     (["sample", "nowhere", "--num", "3", "--out", "s.png"], "--out must name an .npz file"),
+    (["project", "nowhere", "--images", "in.npz", "--out", "o.npz"], "in.npz does not exist"),
+    (["project", "nowhere", "--images", "in.npz", "--out", "o.png"], "--out must name an .npz file"),
+    (["project", "nowhere", "--images", "in.npz", "--out", "o.npz", "--space", "z"], "invalid choice: 'z'"),
 ])
 def test_bad_input_gets_one_clear_error_line_and_exit_status_2(tmp_path, args, message):
     result = run_cli(*args, cwd=tmp_path)
