@@ -4,8 +4,8 @@ project() finds, for each image, the latents whose synthesis looks most like it:
 "w") or one w per layer (space "w+", Abdal et al.'s Image2StyleGAN), starting at w_avg and following the
 projector of StyleGAN2 (Karras et al. 2020, appendix D): Adam with a learning rate that ramps up and down,
 and noise added to w early on so the search does not settle in the first basin it meets. The loss is the
-pixels' squared error plus `feature_weight` times the squared distance of the dataset's classifier features
-(the book's offline stand-in for the paper's LPIPS). The generator is never changed, and its noise maps are
+pixels' mean squared error plus `feature_weight` times the squared distance of the dataset's classifier features
+relative to the target's (the book's offline stand-in for the paper's LPIPS). The generator is never changed, and its noise maps are
 the fixed ones of wspace.synthesise, so the returned images are exactly what the returned latents draw.
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ __all__ = ["SPACES", "DEFAULT_STEPS", "FEATURE_WEIGHT", "w_spread", "learning_ra
            "project"]
 
 SPACES = ("w", "w+")
-DEFAULT_STEPS = 300  # with which 64 emoji take at most 10 minutes on 2 cores (benchmarks/inversion.py)
-FEATURE_WEIGHT = 1.0  # the feature term's weight against the pixels' mean squared error
+DEFAULT_STEPS = 500  # with which 64 emoji take at most 10 minutes on 2 cores (benchmarks/inversion.py)
+FEATURE_WEIGHT = 0.1  # the relative feature distance's weight against the pixels' mean squared error
 LEARNING_RATE = 0.1  # StyleGAN2's projector: initial_learning_rate
 RAMP_DOWN, RAMP_UP = 0.25, 0.05  # fractions of the steps the learning rate takes to fall to 0 and to rise to full
 W_NOISE, W_NOISE_RAMP = 0.05, 0.75  # noise added to w: this times w's spread, fading to 0 by this fraction
@@ -104,6 +104,10 @@ def project(generator, images, *, space: str = "w+", steps: int = DEFAULT_STEPS,
         optimizer = keras.optimizers.Adam(learning_rate, beta_1=0.9, beta_2=0.999)
         optimizer.build([variable])
         target_features = None if features_model is None else features_model(targets, training=False)
+        # the feature term is relative to the target's own feature energy, so its weight does not depend on the
+        # extractor's scale (a cpu-profile classifier's features are larger than a smoke one's)
+        feature_energy = None if target_features is None else \
+            tf.reduce_mean(tf.square(target_features), axis=1) + 1e-8
 
         @tf.function
         def step(noise, rate):
@@ -115,7 +119,7 @@ def project(generator, images, *, space: str = "w+", steps: int = DEFAULT_STEPS,
                 per_image = tf.reduce_mean(tf.square(produced - targets), axis=[1, 2, 3])
                 if features_model is not None and feature_weight:
                     difference = features_model(produced, training=False) - target_features
-                    per_image += feature_weight * tf.reduce_mean(tf.square(difference), axis=1)
+                    per_image += feature_weight * tf.reduce_mean(tf.square(difference), axis=1) / feature_energy
                 loss = tf.reduce_sum(per_image)  # a sum: each image's latents see only their own image's loss
             optimizer.apply_gradients([(tape.gradient(loss, variable), variable)])
             return loss / count
