@@ -152,3 +152,23 @@ def load(folder: pathlib.Path | None = None) -> data.ImageDataset:
 def heldout(dataset: data.ImageDataset, seed: int = 0) -> np.ndarray:
     """The held-out mask: every image (each skin tone, both vendors) of a seeded fifth of the base designs."""
     return data.heldout_groups(dataset.groups, seed=seed)
+
+
+SKIN_MIN_RED_OVER_BLUE = 0.15  # skin and its shading are warm: red above blue by this much of the [0, 1] range
+SKIN_MAX_VALUE = 0.98  # brighter pixels are the white background
+
+
+def skin_luminance(images) -> np.ndarray:
+    """Each image's mean luminance (Rec. 601, in [0, 1]) over its skin-coloured pixels, NaN where it has none: a
+    skin-tone check that needs no classifier. Skin-coloured: red >= green >= blue, red - blue >= 0.15, not the
+    white background. On the dataset it falls from the light modifier to the dark one (tests/test_emoji.py)."""
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images must be colour (N, H, W, 3) in [-1, 1]; got shape {images.shape}.")
+    unit = (images + 1.0) / 2.0
+    red, green, blue = unit[..., 0], unit[..., 1], unit[..., 2]
+    skin = (red >= green) & (green >= blue) & (red - blue >= SKIN_MIN_RED_OVER_BLUE) & (red < SKIN_MAX_VALUE)
+    luminance = 0.299 * red + 0.587 * green + 0.114 * blue
+    counts = skin.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, (luminance * skin).sum(axis=(1, 2)) / counts, np.nan)

@@ -15,13 +15,14 @@ BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
 FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
            "choose_best.py": ["variant - best, per seed", "95% interval", "verdict", "real-vs-real floor FID",
                               "seeds 100, 101", "peak MB", "machine:"],
+           "editing.py": ["held-out accuracy", "sd darker", "design kept", "machine:"],
            "inversion.py": ["held-out emoji into w+", "PSNR mean", "design kept", "machine:"],
            "tune_modern.py": ["FID", "r3gan, paper's rate", "stylegan2, gamma 0.1", "machine:"],
            "train_showcase.py": ["FID", "x the floor", "shipped", "reloaded and sampled (4, 64, 64, 3)", "machine:"],
            "throughput.py": ["median", "trainer overhead", "speed against", "peak MB", "machine:", "load average"],
            "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "does not degrade",
                                   "ends near the floor", "beats dcgan", "does not memorise", "peak MB", "machine:"]}
-NEEDS_EMOJI = {"train_showcase.py", "tune_modern.py", "inversion.py"}  # they train on or project emoji
+NEEDS_EMOJI = {"train_showcase.py", "tune_modern.py", "inversion.py", "editing.py"}  # they train on or project emoji
 # throughput.py's rows (regular expressions): each is printed with its figures, or with why it was skipped
 THROUGHPUT_ROWS = ["classic, trainer", "classic, plain tf.function", "dcgan, eager", r"dcgan, tf\.function",
                    "dcgan, XLA", "dcgan, mixed precision", r"dcgan, mirrored over \d+ (logical CPUs|GPUs)",

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fixtures import fetched
 from gan_utils import data, emoji, registry, settings
 
 # Two designs with skin tones, one without, and an emoji outside the people subcategories.
@@ -166,3 +167,32 @@ def test_the_fetch_command_packs_both_vendors_verifies_and_decodes(tarballs, tmp
     assert "emoji: 2 files verified" in printed and "17 images decoded into the cache" in printed
     assert sorted(p.name for p in (tmp_path / "fetched").iterdir()) == sorted(f.name for f in files.values())
     assert emoji.load(tmp_path / "fetched").images.shape == (17, 64, 64, 3)
+
+
+def test_skin_luminance_averages_the_warm_pixels_only():
+    images = np.full((3, 4, 4, 3), 1.0, "float32")  # white background
+    skin = np.array([0.9, 0.7, 0.5]) * 2 - 1  # a warm colour in [0, 1]: (0.9, 0.7, 0.5)
+    images[0, :2] = skin  # half the image skin
+    images[1, :1] = skin
+    images[1, 1:2] = np.array([0.2, 0.4, 0.9]) * 2 - 1  # a cool (blue) colour is not skin
+    luminance = emoji.skin_luminance(images)
+    expected = 0.299 * 0.9 + 0.587 * 0.7 + 0.114 * 0.5
+    np.testing.assert_allclose(luminance[:2], [expected, expected], rtol=1e-6)
+    assert np.isnan(luminance[2])  # no skin pixels at all
+    with pytest.raises(ValueError, match="colour"):
+        emoji.skin_luminance(images[..., :1])
+
+
+@pytest.mark.skipif(not fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
+def test_skin_luminance_falls_from_the_light_to_the_dark_modifier_on_the_data():
+    dataset = emoji.load()
+    luminance = emoji.skin_luminance(dataset.images)
+    means = [np.nanmean(luminance[dataset.labels == tone]) for tone in range(1, 6)]
+    assert all(a > b for a, b in zip(means, means[1:])), means
+    # and within a design and vendor, each step to a darker modifier darkens it in most cases
+    steps = []
+    for design, vendor in set(zip(dataset.factors["design"], dataset.factors["vendor"])):
+        same = (dataset.factors["design"] == design) & (dataset.factors["vendor"] == vendor)
+        by_tone = dict(zip(dataset.labels[same], luminance[same]))
+        steps += [by_tone[t] > by_tone[t + 1] for t in range(1, 5) if t in by_tone and t + 1 in by_tone]
+    assert np.mean(steps) > 0.9, np.mean(steps)
