@@ -23,7 +23,7 @@ from gan_utils import latent, plots
 from gan_utils.data import check_images
 from gan_utils.validation import check_int
 
-__all__ = ["LatentExplorer", "static_explorer"]
+__all__ = ["LatentExplorer", "static_explorer", "png_mosaic"]
 
 _RANGE_TOLERANCE = 1e-3  # float error allowed outside [-1, 1], as in gan_utils.plots; such values are clipped
 _MAX_SEED = 2**31 - 1  # the seed boxes' upper bound: BoundedIntText needs one
@@ -75,7 +75,7 @@ def _generate_images(generate: Callable, z: np.ndarray, labels: np.ndarray | Non
 # ----------------------------------------------------------------------------- interactive explorer
 
 
-def _to_png(images: np.ndarray, scale: int) -> bytes:
+def png_mosaic(images: np.ndarray, scale: int) -> bytes:
     """PNG bytes of the images as one row mosaic, enlarged `scale` times with nearest-neighbour."""
     mosaic = np.round(plots.images_to_mosaic(images, ncols=len(images)) * 255.0).astype(np.uint8)
     picture = Image.fromarray(mosaic)  # mode L for (H, W), RGB for (H, W, 3)
@@ -156,7 +156,7 @@ class LatentExplorer:
         if self.class_dropdown is not None:
             labels = np.full(self.num_images, self.class_dropdown.value, dtype=np.int64)
         images = _generate_images(self.generate, z, labels)
-        self.image.value = _to_png(images, self.scale)
+        self.image.value = png_mosaic(images, self.scale)
         self.z, self.labels, self.images = z, labels, images
 
     def _ipython_display_(self):
