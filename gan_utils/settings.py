@@ -56,6 +56,11 @@ class Profile:
     modern_images: int | None  # chapter 8: emoji training images those runs use (None: all of them)
     cjk_epochs: int  # chapter 8: epochs of the run on the Chinese characters
     cjk_images: int | None  # chapter 8: characters (images) it trains on (None: all of the training part)
+    projection_images: int  # chapter 9: held-out emoji projected into W and W+
+    projection_steps: int  # chapter 9: optimisation steps of each projection
+    ppl_pairs: int  # chapter 9: latent pairs per perceptual path length
+    ppl_seeds: int  # chapter 9: seeds 0 .. ppl_seeds - 1 of each path length, for its spread
+    direction_samples: int  # chapter 9: labelled samples a learned direction is fitted to
     # Chapter 11's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
     mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
@@ -97,6 +102,11 @@ PROFILES: dict[str, Profile] = {
         modern_images=64,
         cjk_epochs=1,
         cjk_images=256,
+        projection_images=2,
+        projection_steps=5,
+        ppl_pairs=20,
+        ppl_seeds=2,
+        direction_samples=64,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -135,6 +145,11 @@ PROFILES: dict[str, Profile] = {
         modern_images=None,
         cjk_epochs=2,
         cjk_images=None,
+        projection_images=8,
+        projection_steps=300,
+        ppl_pairs=400,
+        ppl_seeds=3,
+        direction_samples=2000,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -173,6 +188,11 @@ PROFILES: dict[str, Profile] = {
         modern_images=None,
         cjk_epochs=20,
         cjk_images=None,
+        projection_images=16,
+        projection_steps=1000,
+        ppl_pairs=2000,
+        ppl_seeds=5,
+        direction_samples=10000,
         mixed_precision=True,
         jit_compile="auto",
         batch_scale=4,
