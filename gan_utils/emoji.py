@@ -158,17 +158,62 @@ SKIN_MIN_RED_OVER_BLUE = 0.15  # skin and its shading are warm: red above blue b
 SKIN_MAX_VALUE = 0.98  # brighter pixels are the white background
 
 
-def skin_luminance(images) -> np.ndarray:
-    """Each image's mean luminance (Rec. 601, in [0, 1]) over its skin-coloured pixels, NaN where it has none: a
-    skin-tone check that needs no classifier. Skin-coloured: red >= green >= blue, red - blue >= 0.15, not the
-    white background. On the dataset it falls from the light modifier to the dark one (tests/test_emoji.py)."""
+def _unit_and_skin(images) -> tuple[np.ndarray, np.ndarray]:
+    """Images in [0, 1] and their skin-coloured pixels: red >= green >= blue, red - blue >= 0.15, not background."""
     images = np.asarray(images, np.float32)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"images must be colour (N, H, W, 3) in [-1, 1]; got shape {images.shape}.")
     unit = (images + 1.0) / 2.0
     red, green, blue = unit[..., 0], unit[..., 1], unit[..., 2]
-    skin = (red >= green) & (green >= blue) & (red - blue >= SKIN_MIN_RED_OVER_BLUE) & (red < SKIN_MAX_VALUE)
-    luminance = 0.299 * red + 0.587 * green + 0.114 * blue
+    return unit, (red >= green) & (green >= blue) & (red - blue >= SKIN_MIN_RED_OVER_BLUE) & (red < SKIN_MAX_VALUE)
+
+
+def skin_luminance(images) -> np.ndarray:
+    """Each image's mean luminance (Rec. 601, in [0, 1]) over its skin-coloured pixels, NaN where it has none: a
+    skin-tone check that needs no classifier. On the dataset it falls from the light modifier to the dark one
+    (tests/test_emoji.py)."""
+    unit, skin = _unit_and_skin(images)
+    luminance = 0.299 * unit[..., 0] + 0.587 * unit[..., 1] + 0.114 * unit[..., 2]
     counts = skin.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, (luminance * skin).sum(axis=(1, 2)) / counts, np.nan)
+
+
+def design_change(before, after) -> np.ndarray:
+    """Per pair, the mean absolute change (in [0, 1] units) of the pixels that are skin-coloured in neither image:
+    what changed besides the skin. Two skin-tone variants of one real design score near 0."""
+    unit_before, skin_before = _unit_and_skin(before)
+    unit_after, skin_after = _unit_and_skin(after)
+    if unit_before.shape != unit_after.shape:
+        raise ValueError(f"before and after must have one shape; got {unit_before.shape} and {unit_after.shape}.")
+    rest = ~skin_before & ~skin_after
+    change = np.abs(unit_before - unit_after).mean(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rest.any(axis=(1, 2)), (change * rest).sum(axis=(1, 2)) / rest.sum(axis=(1, 2)), np.nan)
+
+
+def tone_variant_pairs(dataset: data.ImageDataset) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (a, b) of one design and vendor drawn with adjacent skin-tone modifiers (light and
+    medium-light, ...): the changes a perfect skin-tone edit makes."""
+    key = {(d, v, t): i for i, (d, v, t) in enumerate(zip(dataset.factors["design"], dataset.factors["vendor"],
+                                                             dataset.labels))}
+    pairs = [(i, key[(d, v, t + 1)]) for (d, v, t), i in key.items() if t >= 1 and (d, v, t + 1) in key]
+    return tuple(np.array(side) for side in zip(*pairs)) if pairs else (np.array([], int), np.array([], int))
+
+
+def design_kept_threshold(dataset: data.ImageDataset, seed: int = 0) -> tuple[float, float, float]:
+    """The design_change below which an edit keeps an emoji's design: the threshold that best separates real pairs of
+    one design in adjacent skin tones (tone_variant_pairs) from as many random pairs of different designs, with the
+    fewest errors of both kinds summed. Returns it with the share of same-design pairs above it and the share of
+    different-design pairs below it."""
+    first, second = tone_variant_pairs(dataset)
+    other = np.random.default_rng(seed).permutation(len(dataset))[:len(first)]
+    strangers = dataset.factors["design"][other] != dataset.factors["design"][first]
+    same = design_change(dataset.images[first], dataset.images[second])
+    different = design_change(dataset.images[first][strangers], dataset.images[other][strangers])
+    same, different = np.sort(same[np.isfinite(same)]), np.sort(different[np.isfinite(different)])
+    candidates = np.unique(np.concatenate([same, different]))
+    missed = 1.0 - np.searchsorted(same, candidates, side="right") / len(same)
+    false_keep = np.searchsorted(different, candidates, side="right") / len(different)
+    best = int(np.argmin(missed + false_keep))
+    return float(candidates[best]), float(missed[best]), float(false_keep[best])

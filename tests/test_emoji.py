@@ -196,3 +196,37 @@ def test_skin_luminance_falls_from_the_light_to_the_dark_modifier_on_the_data():
         by_tone = dict(zip(dataset.labels[same], luminance[same]))
         steps += [by_tone[t] > by_tone[t + 1] for t in range(1, 5) if t in by_tone and t + 1 in by_tone]
     assert np.mean(steps) > 0.9, np.mean(steps)
+
+
+def test_design_change_ignores_skin_and_averages_the_rest():
+    before = np.full((1, 4, 4, 3), 1.0, "float32")
+    before[0, :2] = np.array([0.9, 0.7, 0.5]) * 2 - 1  # 8 skin pixels
+    before[0, 2, :2] = -1.0  # 2 black pixels (outline)
+    after = before.copy()
+    after[0, :2] = np.array([0.5, 0.35, 0.2]) * 2 - 1  # a darker skin: not counted
+    assert emoji.design_change(before, after)[0] == 0.0
+    after[0, 2, 0] = 0.0  # one outline pixel to grey: 0.5 of change on 1 of the 8 non-skin pixels
+    np.testing.assert_allclose(emoji.design_change(before, after), [0.5 / 8], rtol=1e-6)
+    with pytest.raises(ValueError, match="one shape"):
+        emoji.design_change(before, after[:, :2])
+
+
+def test_tone_variant_pairs_pair_adjacent_modifiers_of_one_design_and_vendor():
+    import types
+
+    fake = types.SimpleNamespace(labels=np.array([1, 2, 3, 1, 2, 0, 1]),
+                                 factors={"design": np.array([0, 0, 0, 0, 1, 1, 1]),
+                                          "vendor": np.array([0, 0, 0, 1, 0, 0, 0])})
+    first, second = emoji.tone_variant_pairs(fake)
+    # design 0, vendor 0: tones 1-2 and 2-3; design 1: tones 1-2 (the "none" tone 0 pairs with nothing)
+    assert sorted(zip(first.tolist(), second.tolist())) == [(0, 1), (1, 2), (6, 4)]
+
+
+@pytest.mark.skipif(not fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
+def test_the_design_threshold_tells_tone_variants_from_different_designs():
+    dataset = emoji.load()
+    threshold, missed, false_keep = emoji.design_kept_threshold(dataset)
+    first, second = emoji.tone_variant_pairs(dataset)
+    same = emoji.design_change(dataset.images[first], dataset.images[second])
+    assert missed == pytest.approx(np.mean(same > threshold), abs=0.01)
+    assert missed < 0.1 and false_keep < 0.05  # the check is right for most real pairs of both kinds
