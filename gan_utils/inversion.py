@@ -74,7 +74,7 @@ def project(generator, images, *, space: str = "w+", steps: int = DEFAULT_STEPS,
     are projected batch_size at a time, each independently of the others. `log(message)` hears each batch's
     final loss.
     """
-    wspace._check_style_generator(generator)
+    wspace.check_style_generator(generator)
     check_images(images)
     images = np.asarray(images, np.float32)
     expected = generator.output_shape[1:]

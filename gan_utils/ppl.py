@@ -25,7 +25,7 @@ def path_lengths(generator, extractor, *, space: str = "w", n: int = 1000, epsil
                  noise_seed: int = 0, batch_size: int = 100) -> np.ndarray:
     """float64 (n,) lengths |f(G(p(t))) - f(G(p(t + epsilon)))|^2 / epsilon^2 for n random pairs, f the extractor's
     features; both images of a pair share the noise maps (wspace.synthesise)."""
-    wspace._check_style_generator(generator)
+    wspace.check_style_generator(generator)
     if space not in SPACES:
         raise ValueError(f"space must be one of {SPACES}; got {space!r}.")
     n = check_int("n", n, 1)

@@ -55,9 +55,8 @@ class StyleExplorer:
         if not callable(draw):
             raise TypeError("draw must be a callable draw(ws) -> images, e.g. lambda ws: wspace.synthesise(g, ws).")
         self.draw, self.scale = draw, scale
-        self.images = _check_ws_map("images", images)
-        self.shape = next(iter(self.images.values())).shape
-        self.images = _check_ws_map("images", images, self.shape)
+        first = next(iter(images.values()), None) if isinstance(images, Mapping) else None
+        self.images = _check_ws_map("images", images, None if first is None else np.shape(first))
         self.w_avg = np.asarray(w_avg, np.float32)
         self.layer_groups = dict(layer_groups)
         self.directions = {name: np.asarray(v, np.float32) for name, v in (directions or {}).items()}

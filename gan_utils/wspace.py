@@ -10,10 +10,11 @@ import numpy as np
 
 from gan_utils.validation import check_int
 
-__all__ = ["layer_sides", "layer_groups", "ws_from_z", "synthesise", "mix_styles", "mixing_grid"]
+__all__ = ["check_style_generator", "layer_sides", "layer_groups", "ws_from_z", "synthesise", "mix_styles", "mixing_grid"]
 
 
-def _check_style_generator(generator) -> None:
+def check_style_generator(generator) -> None:
+    """A TypeError unless `generator` has W space (mapping, synthesis, num_ws, w_avg), naming what is missing."""
     missing = [name for name in ("mapping", "synthesis", "num_ws", "w_avg") if not hasattr(generator, name)]
     if missing:
         raise TypeError(f"{type(generator).__name__} is not a style-based generator (it has no "
@@ -33,7 +34,7 @@ def _check_ws(generator, ws, name: str = "ws") -> np.ndarray:
 def layer_sides(generator) -> list[int]:
     """The side (4, 8, ..., resolution) that each of the num_ws latents draws at: ws[:, i] styles a layer of
     that resolution (the last one feeds the final toRGB, at full resolution)."""
-    _check_style_generator(generator)
+    check_style_generator(generator)
     sides = [side for side, convs, _ in generator.synthesis._blocks() for _ in convs]
     return sides + [sides[-1]]
 
@@ -53,7 +54,7 @@ def layer_groups(generator) -> dict[str, range]:
 
 def ws_from_z(generator, z, *, psi: float = 1.0) -> np.ndarray:
     """The per-layer latents (N, num_ws, w_dim), float32, of z (N, latent_dim), truncated towards w_avg by psi."""
-    _check_style_generator(generator)
+    check_style_generator(generator)
     return np.asarray(generator.w_plus(np.asarray(z, np.float32), training=False, truncation_psi=psi))
 
 
