@@ -14,7 +14,7 @@ import numpy as np
 from gan_utils import wspace
 from gan_utils.validation import check_int
 
-__all__ = ["Direction", "fit_direction", "label_samples", "direction", "edit"]
+__all__ = ["Direction", "fit_direction", "label_samples", "direction", "edit", "layer_effects", "pick_layers"]
 
 HELD_OUT = 0.3  # the fraction of labelled samples that scores the separating hyperplane
 
@@ -82,13 +82,48 @@ def direction(generator, extractor, head: str, *, positive, negative, merge=None
     return Direction(attribute or head, vector, accuracy, counts)
 
 
-def edit(latents, direction_vector, amount: float, *, layers: range | None = None) -> np.ndarray:
-    """latents (N, num_ws, w_dim) moved by amount * direction on `layers` (default: all), float32."""
+def edit(latents, direction_vector, amount: float, *, layers=None) -> np.ndarray:
+    """latents (N, num_ws, w_dim) moved by amount * direction on `layers` (layer indices, e.g. a range or a list;
+    default: all), float32."""
     latents = np.array(latents, np.float32)
     vector = np.asarray(getattr(direction_vector, "vector", direction_vector), np.float32)
     if latents.ndim != 3 or vector.shape != latents.shape[-1:]:
         raise ValueError(f"latents must be (N, num_ws, w_dim) and the direction (w_dim,); got {latents.shape} and "
                          f"{vector.shape}.")
-    chosen = range(latents.shape[1]) if layers is None else layers
-    latents[:, chosen.start:chosen.stop] += np.float32(amount) * vector
+    num_ws = latents.shape[1]
+    chosen = list(range(num_ws) if layers is None else layers)
+    if not chosen or not all(isinstance(i, (int, np.integer)) and 0 <= i < num_ws for i in chosen):
+        raise ValueError(f"layers must be a non-empty collection of layer indices in 0..{num_ws - 1}; got {layers!r}.")
+    latents[:, chosen] += np.float32(amount) * vector
     return latents
+
+
+def layer_effects(generator, ws, direction_vector, amount: float, check) -> np.ndarray:
+    """What an edit of each layer alone does: ws (N, num_ws, w_dim) move by +amount and -amount along the direction
+    on that layer only, and check(before, after, sign) returns per image whether the attribute moved as intended
+    and whether what must stay (the design) stayed, as two boolean arrays. Returns (num_ws, 2): per layer the
+    shares moved and kept, each the worse of the two ways."""
+    ws = np.asarray(ws, np.float32)
+    before = wspace.synthesise(generator, ws)
+    effects = np.ones((ws.shape[1], 2))
+    for layer in range(ws.shape[1]):
+        both_ways = wspace.synthesise(generator, np.concatenate(  # one call: both signs' edits
+            [edit(ws, direction_vector, sign * amount, layers=[layer]) for sign in (1.0, -1.0)]))
+        for sign, after in zip((1.0, -1.0), np.split(both_ways, 2)):
+            moved, kept = check(before, after, sign)
+            effects[layer] = np.minimum(effects[layer], [np.mean(moved), np.mean(kept)])
+    return effects
+
+
+def pick_layers(effects, *, moved: float = 0.5, kept: float = 0.8) -> list[int]:
+    """The layers (indices into layer_effects' rows) whose edit alone moves the attribute as intended for more than
+    `moved` of the images and keeps what must stay for at least `kept`, both ways: the layers to edit."""
+    effects = np.asarray(effects, float)
+    if effects.ndim != 2 or effects.shape[1] != 2:
+        raise ValueError(f"effects must be layer_effects' (num_ws, 2) shares; got shape {effects.shape}.")
+    chosen = [int(i) for i in np.flatnonzero((effects[:, 0] > moved) & (effects[:, 1] >= kept))]
+    if not chosen:
+        raise ValueError(f"no layer moves the attribute for more than {moved:.0%} of the images while keeping the rest "
+                         f"for {kept:.0%}; per layer (moved, kept): {np.round(effects, 2).tolist()}. Try another "
+                         "amount, or edit the layers that move it and accept the change.")
+    return chosen

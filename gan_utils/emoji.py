@@ -192,6 +192,15 @@ def design_change(before, after) -> np.ndarray:
         return np.where(rest.any(axis=(1, 2)), (change * rest).sum(axis=(1, 2)) / rest.sum(axis=(1, 2)), np.nan)
 
 
+def skin_tone_edit(before, after, darker: bool, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per image, whether an edit towards darker (or lighter) skin moved skin_luminance the intended way (an image
+    without skin pixels fails) and whether it kept the design (design_change at most threshold)."""
+    moved = skin_luminance(after) - skin_luminance(before)
+    with np.errstate(invalid="ignore"):
+        intended = (moved < 0) if darker else (moved > 0)  # NaN compares False
+        return intended, design_change(before, after) <= threshold
+
+
 def tone_variant_pairs(dataset: data.ImageDataset) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (a, b) of one design and vendor drawn with adjacent skin-tone modifiers (light and
     medium-light, ...): the changes a perfect skin-tone edit makes."""

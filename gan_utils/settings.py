@@ -61,6 +61,7 @@ class Profile:
     ppl_pairs: int  # chapter 9: latent pairs per perceptual path length
     ppl_seeds: int  # chapter 9: seeds 0 .. ppl_seeds - 1 of each path length, for its spread
     direction_samples: int  # chapter 9: labelled samples a learned direction is fitted to
+    edit_samples: int  # chapter 9: samples an edit is checked on, and as many to choose its layers
     # Chapter 11's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
     mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
@@ -107,6 +108,7 @@ PROFILES: dict[str, Profile] = {
         ppl_pairs=20,
         ppl_seeds=2,
         direction_samples=64,
+        edit_samples=16,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -150,6 +152,7 @@ PROFILES: dict[str, Profile] = {
         ppl_pairs=400,
         ppl_seeds=3,
         direction_samples=2000,
+        edit_samples=200,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -193,6 +196,7 @@ PROFILES: dict[str, Profile] = {
         ppl_pairs=2000,
         ppl_seeds=5,
         direction_samples=10000,
+        edit_samples=1000,
         mixed_precision=True,
         jit_compile="auto",
         batch_scale=4,

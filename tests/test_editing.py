@@ -25,8 +25,14 @@ def test_an_edit_moves_the_chosen_layers_by_amount_times_the_direction():
     np.testing.assert_array_equal(moved[:, [0, 3]], latents[:, [0, 3]])
     whole = editing.edit(latents, editing.Direction("x", TRUE, 1.0, (1, 1)), -1.0)
     np.testing.assert_allclose(whole, latents - TRUE, atol=1e-6)
+    listed = editing.edit(latents, TRUE, 1.0, layers=[0, 3])
+    np.testing.assert_allclose(listed[:, [0, 3]], latents[:, [0, 3]] + TRUE, atol=1e-6)
+    np.testing.assert_array_equal(listed[:, 1:3], latents[:, 1:3])
     with pytest.raises(ValueError, match="direction"):
         editing.edit(latents, TRUE[:3], 1.0)
+    for layers in ([], [4], [-1], [1.5]):
+        with pytest.raises(ValueError, match="layer indices in 0..3"):
+            editing.edit(latents, TRUE, 1.0, layers=layers)
 
 
 class PlantedGenerator:
@@ -74,3 +80,35 @@ def test_a_group_without_samples_is_refused():
     w = np.random.default_rng(0).standard_normal((20, W_DIM))
     with pytest.raises(ValueError, match="both groups need"):
         editing.fit_direction(w, np.ones(20, bool))
+
+
+class LayeredGenerator(PlantedGenerator):
+    """Three layers: layer 0 moves the attribute pixel only, layer 1 moves it and the design pixel, layer 2
+    neither (its style draws nothing)."""
+
+    num_ws = 3
+
+    def synthesis(self, ws, noise=True, shared_noise=False):
+        ws = np.asarray(ws)
+        images = np.zeros((len(ws), 2, 2, 1), "float32")
+        images[:, 0, 0, 0] = ws[:, 0] @ TRUE + ws[:, 1] @ TRUE
+        images[:, 0, 1, 0] = ws[:, 1] @ TRUE
+        return images
+
+
+def attribute_and_design(before, after, sign):
+    """Moved: the attribute pixel went the sign's way; kept: the design pixel changed by under 0.1."""
+    change = after[:, 0, 0, 0] - before[:, 0, 0, 0]
+    return sign * change > 0, np.abs(after[:, 0, 1, 0] - before[:, 0, 1, 0]) < 0.1
+
+
+def test_layer_effects_edit_each_layer_alone_and_pick_the_ones_that_move_only_the_attribute():
+    ws = 0.05 * np.random.default_rng(2).standard_normal((16, 3, W_DIM)).astype("float32")  # inside the clip
+    effects = editing.layer_effects(LayeredGenerator(), ws, TRUE, 0.2, attribute_and_design)
+    np.testing.assert_array_equal(effects, [[1, 1], [1, 0], [0, 1]])
+    assert editing.pick_layers(effects) == [0]
+    assert editing.pick_layers(effects, kept=0.0) == [0, 1]
+    with pytest.raises(ValueError, match="no layer moves"):
+        editing.pick_layers(effects[1:])
+    with pytest.raises(ValueError, match="num_ws, 2"):
+        editing.pick_layers(effects[:, 0])

@@ -211,6 +211,21 @@ def test_design_change_ignores_skin_and_averages_the_rest():
         emoji.design_change(before, after[:, :2])
 
 
+def test_skin_tone_edit_judges_the_direction_of_the_skin_change_and_the_design_kept():
+    before = np.full((3, 4, 4, 3), 1.0, "float32")
+    before[:2, :2] = np.array([0.9, 0.7, 0.5]) * 2 - 1  # images 0 and 1: 8 skin pixels; image 2: no skin
+    after = before.copy()
+    after[:2, :2] = np.array([0.5, 0.35, 0.2]) * 2 - 1  # darker skin on both
+    after[1, 3, :] = -1.0  # image 1 also loses its white bottom row: 4 of 8 non-skin pixels change by 1
+    moved, kept = emoji.skin_tone_edit(before, after, darker=True, threshold=0.1)
+    np.testing.assert_array_equal(moved, [True, True, False])  # no skin: cannot move
+    np.testing.assert_array_equal(kept, [True, False, True])
+    moved_lighter, _ = emoji.skin_tone_edit(before, after, darker=False, threshold=0.1)
+    assert not moved_lighter.any()
+    _, kept_loosely = emoji.skin_tone_edit(before, after, darker=True, threshold=0.5)
+    assert kept_loosely[1]  # a change of exactly 0.5 is within the threshold
+
+
 def test_tone_variant_pairs_pair_adjacent_modifiers_of_one_design_and_vendor():
     import types
 

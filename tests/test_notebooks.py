@@ -1,4 +1,6 @@
-"""House rules for the chapters: stored without outputs, Colab cell in sync, listed in the table of contents."""
+"""House rules for the chapters: stored without outputs, Colab cell in sync, figures shown, listed in the table of
+contents."""
+import ast
 import json
 import pathlib
 
@@ -25,6 +27,39 @@ def test_notebook_is_stored_without_outputs(path):
         if cell["cell_type"] == "code":
             assert not cell.get("outputs"), f"{path.name} cell {index} holds outputs; clear them before committing"
             assert cell.get("execution_count") is None, f"{path.name} cell {index} holds an execution count"
+
+
+def _unshown_figures(source: str) -> list[str]:
+    """Bare calls that draw a new, unregistered Figure (gan_utils.plots without ax=, the static style explorer)
+    anywhere but as the cell's last statement: Jupyter shows such a Figure only as the cell's value."""
+    tree = ast.parse("\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!"))))
+    last = tree.body[-1] if tree.body else None
+    found = []
+    for node in ast.walk(tree):
+        if node is last or not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            continue
+        name = ast.unparse(node.value.func)
+        if (name.startswith("plots.") or name.endswith("static_style_explorer")) and not any(
+                keyword.arg == "ax" for keyword in node.value.keywords):
+            found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_a_cell_draws_is_shown(path):
+    for index, cell in enumerate(_cells(path)):
+        if cell["cell_type"] == "code":
+            unshown = _unshown_figures("".join(cell["source"]))
+            assert not unshown, (f"{path.name} cell {index}: {unshown} draw a Figure that is never shown (not the "
+                                 "cell's last statement); wrap the call in display(...)")
+
+
+def test_the_figure_check_tells_shown_from_unshown():
+    assert _unshown_figures("plots.image_grid(x)\nprint(1)") == ["plots.image_grid"]
+    assert _unshown_figures("for a in b:\n    plots.plot_curves(a)\nprint(1)") == ["plots.plot_curves"]
+    assert not _unshown_figures("print(1)\nplots.image_grid(x)")  # the cell's value: shown
+    assert not _unshown_figures("display(plots.image_grid(x))\nprint(1)")
+    assert not _unshown_figures("plots.image_grid(x, ax=axes[0])\nplt.show()")  # drawn on a pyplot figure
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
