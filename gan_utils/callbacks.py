@@ -131,7 +131,8 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """After every finished epoch with finite losses: the checkpoint, generator.keras and history.json."""
+    """After every finished epoch with finite losses: the checkpoint, generator.keras (a CycleGAN also reverse.keras)
+    and history.json."""
 
     def __init__(self, run_dir, history: list[dict] | None = None):
         super().__init__()
@@ -146,4 +147,7 @@ class Checkpoint(keras.callbacks.Callback):
         self.history.append({"epoch": epoch + 1, **logs})
         checkpoints.write_text(self.run_dir / checkpoints.HISTORY, json.dumps(self.history, indent=1))
         checkpoints.save_checkpoint(self.run_dir / checkpoints.CHECKPOINT, self.model, epoch + 1)
-        checkpoints.save_model(self.run_dir / checkpoints.GENERATOR, self.model.sampler)
+        samplers = self.model.samplers if hasattr(self.model, "samplers") else {
+            checkpoints.GENERATOR: self.model.sampler}
+        for name, sampler in samplers.items():
+            checkpoints.save_model(self.run_dir / name, sampler)

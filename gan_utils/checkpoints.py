@@ -17,6 +17,7 @@ import numpy as np
 
 CHECKPOINT = "checkpoint.npz"
 GENERATOR = "generator.keras"
+REVERSE_GENERATOR = "reverse.keras"  # CycleGAN's target-to-source generator
 RECIPE = "recipe.json"
 RUN = "run.json"
 HISTORY = "history.json"
@@ -42,7 +43,7 @@ def atomic_path(path: str | os.PathLike):
 def remove_stale_temporaries(run_dir) -> list[pathlib.Path]:
     """Delete half-written temporaries that a killed run left in run_dir; returns what was removed."""
     stale = [p for p in pathlib.Path(run_dir).glob(".*.*") if p.is_file() and p.stem.split(".")[1] in
-             {pathlib.Path(name).stem for name in (CHECKPOINT, GENERATOR, RECIPE, RUN, HISTORY)}]
+             {pathlib.Path(name).stem for name in (CHECKPOINT, GENERATOR, REVERSE_GENERATOR, RECIPE, RUN, HISTORY)}]
     for path in stale:
         path.unlink()
     return stale
@@ -55,7 +56,9 @@ def write_text(path, text: str) -> None:
 
 
 def _state(gan) -> dict[str, list]:
-    """Every variable a resumed run needs, grouped by owner, in a fixed order."""
+    """Every variable a resumed run needs, grouped by owner, in a fixed order (a translator names its own)."""
+    if hasattr(gan, "checkpoint_state"):
+        return gan.checkpoint_state()
     return {
         "generator": gan.generator.variables,
         "discriminator": gan.discriminator.variables,
@@ -69,10 +72,12 @@ def _state(gan) -> dict[str, list]:
 
 
 def build_optimizers(gan) -> None:
-    """Create both optimisers' slots now (once), so a restore has variables to fill."""
-    for optimizer, network in ((gan.g_opt, gan.generator), (gan.d_opt, gan.discriminator)):
+    """Create every optimiser's slots now (once), so a restore has variables to fill."""
+    pairs = gan.optimizer_pairs() if hasattr(gan, "optimizer_pairs") else (
+        (gan.g_opt, gan.generator.trainable_variables), (gan.d_opt, gan.discriminator.trainable_variables))
+    for optimizer, variables in pairs:
         if not optimizer.built:
-            optimizer.build(network.trainable_variables)
+            optimizer.build(variables)
 
 
 def save_checkpoint(path, gan, epoch: int) -> None:

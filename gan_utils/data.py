@@ -19,6 +19,7 @@ SIZE = 32  # part one's resolution
 RESOLUTIONS = (32, 64, 128)  # the image sides the library works at
 OFFLINE_DATASETS = ("digits", "shapes", "toy2d")
 IMAGE_DATASETS = ("digits", "shapes", "mnist", "fashion_mnist", "cifar10", "emoji", "cjk", "folder")
+PAIRED_DATASETS = ("emoji_pairs", "cjk_pairs")  # source -> target pairs for translation (gan_utils.pairs)
 NATIVE_RESOLUTION = {"emoji": 64, "cjk": 64}  # every other dataset is 32x32 (a folder: as asked)
 SHAPES_DEFAULT_N = 5000  # images drawn by load("shapes") when n is not given
 FOLDER_EXTENSIONS = (".jpg", ".jpeg", ".png")

@@ -346,11 +346,12 @@ class RunResult:
     stopped_by: str  # "epochs", "minutes", "non-finite loss" or "a callback"
 
 
-def _prepare_run_dir(run_dir: pathlib.Path, recipe: Recipe, run_info: dict) -> None:
-    """Store the recipe and run settings in a new run directory, or check that they match a stored run."""
+def prepare_run_dir(run_dir: pathlib.Path, recipe, run_info: dict) -> None:
+    """Store the recipe (a Recipe or a translation.TranslationRecipe) and the run settings in a new run directory,
+    or check that they match a stored run."""
     recipe_path, run_path = run_dir / checkpoints.RECIPE, run_dir / checkpoints.RUN
     if recipe_path.exists():
-        stored = Recipe.from_json(recipe_path.read_text())
+        stored = type(recipe).from_json(recipe_path.read_text())
         if stored != recipe:
             raise ValueError(f"{run_dir} holds a run of recipe {stored.name!r}, not {recipe.name!r}; "
                              "resume it without naming a recipe, or use a new run directory.")
@@ -405,29 +406,45 @@ def train_run(run_dir, dataset: ImageDataset, recipe: Recipe, *, epochs: int, se
         run_info["heldout"] = list(heldout)
     if mixed_precision:  # its optimisers hold a loss scale: resume it with mixed precision again
         run_info["mixed_precision"] = True
-    _prepare_run_dir(run_dir, recipe, run_info)
+    prepare_run_dir(run_dir, recipe, run_info)
     gan = build_gan(recipe, dataset.channels, seed, jit_compile, mixed_precision=mixed_precision, strategy=strategy,
                     run_eagerly=run_eagerly)
-    checkpoint_path = run_dir / checkpoints.CHECKPOINT
-    first_epoch = checkpoints.restore_checkpoint(checkpoint_path, gan) if checkpoint_path.exists() else 0
-    history_path = run_dir / checkpoints.HISTORY
-    history = checkpoints.read_json(history_path)[:first_epoch] if history_path.exists() else []
+    first_epoch, history = resume_point(run_dir, gan)
     if first_epoch >= epochs:
         return RunResult(gan, first_epoch, history, "epochs")
+    pipeline = make_pipeline(dataset.images, dataset.labels if recipe.num_classes else None,
+                             batch_size=step_images, seed=seed, epochs=epochs, first_epoch=first_epoch)
+    epochs_done, history, stopped_by = fit_resumable(
+        gan, run_dir, pipeline, first_epoch=first_epoch, history=history, epochs=epochs,
+        steps_per_epoch=len(dataset) // step_images, minutes=minutes, callbacks=callbacks, verbose=verbose)
+    return RunResult(gan, epochs_done, history, stopped_by)
 
+
+def resume_point(run_dir: pathlib.Path, model) -> tuple[int, list[dict]]:
+    """Restore run_dir's checkpoint into `model`, if there is one: (finished epochs, their history)."""
+    checkpoint_path = run_dir / checkpoints.CHECKPOINT
+    first_epoch = checkpoints.restore_checkpoint(checkpoint_path, model) if checkpoint_path.exists() else 0
+    history_path = run_dir / checkpoints.HISTORY
+    history = checkpoints.read_json(history_path)[:first_epoch] if history_path.exists() else []
+    return first_epoch, history
+
+
+def fit_resumable(model, run_dir: pathlib.Path, pipeline, *, first_epoch: int, history: list[dict], epochs: int,
+                  steps_per_epoch: int, minutes: float | None, callbacks=(), verbose: bool = True
+                  ) -> tuple[int, list[dict], str]:
+    """fit() from first_epoch to `epochs`, checkpointing every finished epoch, stopping at a non-finite loss or
+    after `minutes`: (epochs finished in total, the history, why it stopped). Shared by GANs and translators."""
     stop_nan, saver = gan_callbacks.StopOnNonFinite(), gan_callbacks.Checkpoint(run_dir, history)
     budget = [gan_callbacks.TimeBudget(minutes)] if minutes is not None else []
     progress = [gan_callbacks.EpochLine()] if verbose and not gan_callbacks.progress_verbosity() else []
-    pipeline = make_pipeline(dataset.images, dataset.labels if recipe.num_classes else None,
-                             batch_size=step_images, seed=seed, epochs=epochs, first_epoch=first_epoch)
-    gan.fit(pipeline, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=len(dataset) // step_images,
-            shuffle=False,  # make_pipeline already shuffles, per epoch
-            callbacks=[stop_nan, *budget, saver, *progress, *callbacks],
-            verbose=gan_callbacks.progress_verbosity() if verbose else 0)
+    model.fit(pipeline, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=steps_per_epoch,
+              shuffle=False,  # the pipeline already shuffles, per epoch
+              callbacks=[stop_nan, *budget, saver, *progress, *callbacks],
+              verbose=gan_callbacks.progress_verbosity() if verbose else 0)
     epochs_done = saver.history[-1]["epoch"] if saver.history else first_epoch
     stopped_by = ("epochs" if epochs_done >= epochs else "non-finite loss" if stop_nan.message else
                   "minutes" if budget and budget[0].stopped_early else "a callback")
-    return RunResult(gan, epochs_done, saver.history, stopped_by)
+    return epochs_done, saver.history, stopped_by
 
 
 def load_generator(run_dir) -> keras.Model:
