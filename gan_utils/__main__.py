@@ -1,4 +1,5 @@
-"""The command line: `python -m gan_utils train ...`, `sample ...`, `evaluate ...`, `project ...` and `fetch ...`.
+"""The command line: `python -m gan_utils train ...`, `sample ...`, `evaluate ...`, `project ...`, `translate ...` and
+`fetch ...`.
 
 Errors in the arguments print one line and exit with status 2.
 """
@@ -9,7 +10,7 @@ import dataclasses
 import pathlib
 import sys
 
-from gan_utils.data import IMAGE_DATASETS, RESOLUTIONS
+from gan_utils.data import IMAGE_DATASETS, PAIRED_DATASETS, RESOLUTIONS
 
 
 UNLIMITED_EPOCHS = 1_000_000  # the total when only --minutes bounds a run
@@ -49,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train into a run directory (an existing one resumes)")
-    train.add_argument("--dataset", required=True, choices=IMAGE_DATASETS)
+    train.add_argument("--dataset", required=True, choices=IMAGE_DATASETS + PAIRED_DATASETS,
+                       help="a paired dataset (emoji_pairs, cjk_pairs) trains a translator: --recipe pix2pix, l1 or "
+                       "cyclegan")
     train.add_argument("--out", required=True, type=pathlib.Path, help="the run directory")
     train.add_argument("--recipe", help="default: the stored recipe when resuming, else default_recipe(dataset)")
     train.add_argument("--epochs", type=_integer_at_least(1), help="the run's total epochs (default: the profile's)")
@@ -93,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "inversion.DEFAULT_STEPS)")
     project.add_argument("--seed", type=_integer_at_least(0), default=0)
 
+    translate = commands.add_parser("translate", help="translate images with a trained pix2pix or CycleGAN run")
+    translate.add_argument("run_dir", type=pathlib.Path)
+    translate.add_argument("--images", required=True, type=pathlib.Path,
+                           help="an .npz holding `images`, float32 (N, 64, 64, C) in [-1, 1]; other keys are ignored")
+    translate.add_argument("--out", required=True, type=pathlib.Path, help="an .npz file; it holds `images`")
+    translate.add_argument("--reverse", action="store_true", help="a CycleGAN run's other direction, target to source")
+
     fetch = commands.add_parser("fetch", help="get the emoji or CJK source files with npm or apt-get, verified by "
                                 "sha256, and decode them into the cache")
     fetch.add_argument("dataset", choices=(*FETCHED, "all"))
@@ -119,7 +129,46 @@ def _fetch(args) -> str:
     return "\n".join(lines)
 
 
+GAN_ONLY_FLAGS = {"folder": "--folder", "resolution": "--resolution", "conditional": "--conditional",
+                  "mixed_precision": "--mixed-precision", "xla": "--xla", "batch_scale": "--batch-scale",
+                  "distribute": "--distribute"}
+
+
+def _train_translation(args) -> str:
+    given = [flag for key, flag in GAN_ONLY_FLAGS.items() if getattr(args, key) not in (None, False)]
+    if given:
+        raise ValueError(f"{', '.join(given)} train GANs; a translation run on {args.dataset} takes --recipe, "
+                         "--epochs, --minutes and --seed.")
+    import time
+
+    from gan_utils import pairs, settings, translation  # TensorFlow loads here, after the cheap checks
+
+    current = settings.current()
+    print(current.banner(), flush=True)
+    stored = translation.stored_recipe(args.out)
+    if stored and args.recipe and args.recipe != stored.name:
+        raise ValueError(f"{args.out} holds a {stored.name!r} run; resume it without --recipe or with --recipe "
+                         f"{stored.name}, or use a new run directory.")
+    recipe = stored or translation.get_recipe(args.recipe or "pix2pix")
+    started = time.perf_counter()
+    paired = pairs.load(args.dataset)
+    if current.profile.translation_pairs:
+        paired = paired.subset(slice(0, current.profile.translation_pairs))
+    print(f"loaded {paired.name}: {len(paired)} pairs, {paired.source_name} -> {paired.target_name}, "
+          f"{int(paired.heldout.sum())} held out, in {time.perf_counter() - started:.1f} s (outside --minutes)",
+          flush=True)
+    epochs = args.epochs or (UNLIMITED_EPOCHS if args.minutes else current.profile.translation_epochs)
+    total = f"{epochs} epochs in total" if epochs != UNLIMITED_EPOCHS else f"for {args.minutes:g} minutes"
+    print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r}, {total}", flush=True)
+    result = translation.train_run(args.out, paired, recipe, epochs=epochs, seed=args.seed, minutes=args.minutes,
+                                   run_eagerly=current.profile.run_eagerly)
+    return (f"stopped by {result.stopped_by} after {result.epochs_done} epochs; "
+            f"translator in {args.out / 'generator.keras'}")
+
+
 def _train(args) -> str:
+    if args.dataset in PAIRED_DATASETS:
+        return _train_translation(args)
     if (args.dataset == "folder") != (args.folder is not None):
         raise ValueError("--folder DIR goes with --dataset folder, and only with it.")
     if args.resolution is not None and args.dataset != "folder":
@@ -231,6 +280,21 @@ def _project(args) -> str:
             f"({steps} steps): mean PSNR {psnr:.1f} dB; wrote latents {latents.shape} and images to {args.out}")
 
 
+def _translate(args) -> str:
+    import numpy as np
+
+    if args.out.suffix != ".npz":
+        raise ValueError(f"--out must name an .npz file; got {args.out}.")
+    images = _read_images(args.images)
+    from gan_utils import translation
+
+    outputs = translation.translate(translation.load_translator(args.run_dir, reverse=args.reverse), images)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out, images=outputs)
+    return (f"translated {len(outputs)} images {'target to source' if args.reverse else 'source to target'}; "
+            f"wrote float32 {outputs.shape[1:]} in [-1, 1] to {args.out}")
+
+
 def _evaluate(args) -> str:
     import json
     import time
@@ -245,7 +309,8 @@ def _evaluate(args) -> str:
     return json.dumps(evaluate.evaluate(images, ref, seed=args.seed), indent=2)
 
 
-COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate, "project": _project, "fetch": _fetch}
+COMMANDS = {"train": _train, "sample": _sample, "evaluate": _evaluate, "project": _project, "translate": _translate,
+            "fetch": _fetch}
 
 
 def main(argv=None) -> int:

@@ -62,6 +62,9 @@ class Profile:
     ppl_seeds: int  # chapter 9: seeds 0 .. ppl_seeds - 1 of each path length, for its spread
     direction_samples: int  # chapter 9: labelled samples a learned direction is fitted to
     edit_samples: int  # chapter 9: samples an edit is checked on, and as many to choose its layers
+    translation_pairs: int | None  # chapter 10 and the command line: the first pairs used (None: all of them)
+    translation_epochs: int  # chapter 10 and the command line: epochs of pix2pix and of the L1-only U-Net
+    cyclegan_epochs: int  # chapter 10: epochs of CycleGAN (four networks: about four times pix2pix's cost)
     # Chapter 11's speed settings; each can be switched off (dataclasses.replace, or the command line's flags).
     mixed_precision: bool  # float16 maths with float32 weights, and loss-scaling optimisers
     jit_compile: bool | str  # XLA, passed to Keras explicitly; "auto" lets Keras use it where the model allows
@@ -109,6 +112,9 @@ PROFILES: dict[str, Profile] = {
         ppl_seeds=2,
         direction_samples=64,
         edit_samples=16,
+        translation_pairs=48,
+        translation_epochs=1,
+        cyclegan_epochs=1,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -153,6 +159,9 @@ PROFILES: dict[str, Profile] = {
         ppl_seeds=3,
         direction_samples=2000,
         edit_samples=200,
+        translation_pairs=None,
+        translation_epochs=6,
+        cyclegan_epochs=3,
         mixed_precision=False,
         jit_compile=False,
         batch_scale=1,
@@ -197,6 +206,9 @@ PROFILES: dict[str, Profile] = {
         ppl_seeds=5,
         direction_samples=10000,
         edit_samples=1000,
+        translation_pairs=None,
+        translation_epochs=200,
+        cyclegan_epochs=100,
         mixed_precision=True,
         jit_compile="auto",
         batch_scale=4,

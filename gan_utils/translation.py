@@ -191,6 +191,7 @@ class Pix2Pix(_Translator):
 
     def losses_for(self, source, target, training=True):
         """The losses of one batch: d_loss and g_gan (with a discriminator), l1 and the generator's total."""
+        source, target = keras.ops.convert_to_tensor(source), keras.ops.convert_to_tensor(target)
         fake = self.generator(source, training=training)
         results = {"l1": _mean_abs(target, fake)}
         g_total = self.l1_weight * results["l1"]
@@ -312,8 +313,8 @@ def build(recipe: TranslationRecipe, channels: int, seed: int = 0, *, resolution
         model.compile(_adam(recipe), _adam(recipe) if recipe.adversarial else None, run_eagerly=run_eagerly)
         return model
     model = CycleGAN(unet_generator(seed=seed, **unet), unet_generator(seed=seed + 1, **unet),
-                     patchgan_discriminator(channels_source=channels, conditional=False, **patch),
-                     patchgan_discriminator(channels_source=channels, conditional=False, **patch),
+                     patchgan_discriminator(channels_target=channels, conditional=False, **patch),
+                     patchgan_discriminator(channels_target=channels, conditional=False, **patch),
                      cycle_weight=recipe.cycle_weight, identity_weight=recipe.identity_weight,
                      history=recipe.history, seed=seed)
     model.compile(_adam(recipe), _adam(recipe), run_eagerly=run_eagerly)

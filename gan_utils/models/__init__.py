@@ -1,11 +1,11 @@
 """Generator and discriminator builders, the table of architecture families, and their shared layers.
 
 `dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published; `r3gan`
-R3GAN's residual networks; `stylegan2` StyleGAN2's generator, trained against R3GAN's discriminator; `layers`,
-`equalized` and `resample` the building blocks the families share (minibatch standard deviation, spectral
-normalisation, the equalised learning rate, filtered 2x resampling). ARCHITECTURES is the one place a family is
-registered. Generators map latent noise z to samples; discriminators return one logit per sample (the
-probability that the input is real is sigmoid(logit)).
+R3GAN's residual networks; `stylegan2` StyleGAN2's generator, trained against R3GAN's discriminator; `unet`
+pix2pix's and CycleGAN's U-Net generator and PatchGAN discriminator; `layers`, `equalized` and `resample` the
+building blocks the families share (minibatch standard deviation, spectral normalisation, the equalised learning
+rate, filtered 2x resampling). ARCHITECTURES is the one place a family is registered. Generators map latent noise z
+to samples; discriminators return one logit per sample (the probability that the input is real is sigmoid(logit)).
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, Spe
 from gan_utils.models.r3gan import (GenerativeBasis, GroupedConv2D, add_or_drop_stages, r3gan_discriminator,
                                     r3gan_generator)
 from gan_utils.models.stylegan2 import ModulatedConv2D, StyleGAN2Generator, path_length_penalty, stylegan2_generator
+from gan_utils.models.unet import (AlwaysDropout, patchgan_discriminator, patchgan_layers, receptive_field,
+                                   unet_generator)
 
 
 def add_or_drop_blocks(generator: dict, discriminator: dict, doublings: int) -> tuple[dict, dict]:
