@@ -130,6 +130,33 @@ def test_emoji_train_sample_evaluate_records_the_held_out_designs_and_prints_the
         assert set(result[side]["attribute_coverage"]["shares"]) == set(emoji.SKIN_TONES)
 
 
+@pytest.mark.skipif(not fetched("emoji") or not fetched("cjk"), reason="the emoji and CJK files are not fetched: "
+                    "python -m gan_utils fetch all")
+def test_translation_runs_record_their_heldout_pairs_and_translate_both_ways(tmp_path):
+    from gan_utils import pairs, settings
+
+    trained = run_cli("train", "--dataset", "emoji_pairs", "--recipe", "pix2pix", "--out", "p2p", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    paired = pairs.load("emoji_pairs").subset(slice(0, settings.PROFILES["smoke"].translation_pairs))
+    recorded = json.loads((tmp_path / "p2p" / "run.json").read_text())["heldout"]
+    assert recorded == sorted(paired.ids[paired.heldout].tolist()) and recorded
+    np.savez(tmp_path / "in.npz", images=paired.sources[:3], labels=np.arange(3))  # other keys are ignored
+    translated = run_cli("translate", "p2p", "--images", "in.npz", "--out", "out.npz", cwd=tmp_path)
+    assert translated.returncode == 0, translated.stderr
+    with np.load(tmp_path / "out.npz") as stored:
+        assert stored["images"].shape == (3, 64, 64, 3) and stored["images"].dtype == np.float32
+    refused = run_cli("translate", "p2p", "--images", "in.npz", "--out", "o.npz", "--reverse", cwd=tmp_path)
+    assert refused.returncode == 2 and "--reverse needs a cyclegan run" in refused.stderr
+
+    cycled = run_cli("train", "--dataset", "cjk_pairs", "--recipe", "cyclegan", "--out", "cyc", cwd=tmp_path)
+    assert cycled.returncode == 0, cycled.stderr
+    np.savez(tmp_path / "glyphs.npz", images=pairs.load("cjk_pairs").targets[:2])
+    back = run_cli("translate", "cyc", "--images", "glyphs.npz", "--out", "back.npz", "--reverse", cwd=tmp_path)
+    assert back.returncode == 0 and "target to source" in back.stdout, back.stderr
+    other = run_cli("train", "--dataset", "cjk_pairs", "--recipe", "pix2pix", "--out", "cyc", cwd=tmp_path)
+    assert other.returncode == 2 and "holds a 'cyclegan' run" in other.stderr
+
+
 @pytest.mark.skipif(not fetched("emoji"), reason="the emoji files are not fetched: python -m gan_utils fetch emoji")
 def test_project_writes_latents_whose_images_are_the_written_images(tmp_path):
     from gan_utils import emoji, train, wspace
@@ -181,6 +208,10 @@ def test_a_folder_without_images_is_refused_in_one_line(tmp_path, contents, mess
     (["project", "nowhere", "--images", "in.npz", "--out", "o.npz"], "in.npz does not exist"),
     (["project", "nowhere", "--images", "in.npz", "--out", "o.png"], "--out must name an .npz file"),
     (["project", "nowhere", "--images", "in.npz", "--out", "o.npz", "--space", "z"], "invalid choice: 'z'"),
+    (["train", "--dataset", "emoji_pairs", "--out", "r", "--conditional"], "--conditional train GANs"),
+    (["train", "--dataset", "cjk_pairs", "--out", "r", "--recipe", "dcgan"], "not a translation recipe"),
+    (["translate", "nowhere", "--images", "in.npz", "--out", "o.npz"], "in.npz does not exist"),
+    (["translate", "nowhere", "--images", "in.npz", "--out", "o.png"], "--out must name an .npz file"),
 ])
 def test_bad_input_gets_one_clear_error_line_and_exit_status_2(tmp_path, args, message):
     result = run_cli(*args, cwd=tmp_path)
