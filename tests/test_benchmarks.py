@@ -17,12 +17,14 @@ FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
                               "seeds 100, 101", "peak MB", "machine:"],
            "editing.py": ["held-out accuracy", "sd darker", "design kept", "machine:"],
            "inversion.py": ["held-out emoji into w+", "PSNR mean", "design kept", "machine:"],
+           "translation.py": ["target style", "retrieval", "kept", "reconstruction L1", "goal:", "machine:"],
            "tune_modern.py": ["FID", "r3gan, paper's rate", "stylegan2, gamma 0.1", "machine:"],
            "train_showcase.py": ["FID", "x the floor", "shipped", "reloaded and sampled (4, 64, 64, 3)", "machine:"],
            "throughput.py": ["median", "trainer overhead", "speed against", "peak MB", "machine:", "load average"],
            "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "does not degrade",
                                   "ends near the floor", "beats dcgan", "does not memorise", "peak MB", "machine:"]}
-NEEDS_EMOJI = {"train_showcase.py", "tune_modern.py", "inversion.py", "editing.py"}  # they train on or project emoji
+NEEDS_EMOJI = {"train_showcase.py", "tune_modern.py", "inversion.py", "editing.py", "translation.py"}  # emoji in use
+NEEDS_CJK = {"translation.py"}  # it translates Chinese characters too
 # throughput.py's rows (regular expressions): each is printed with its figures, or with why it was skipped
 THROUGHPUT_ROWS = ["classic, trainer", "classic, plain tf.function", "dcgan, eager", r"dcgan, tf\.function",
                    "dcgan, XLA", "dcgan, mixed precision", r"dcgan, mirrored over \d+ (logical CPUs|GPUs)",
@@ -41,6 +43,8 @@ def test_there_are_benchmarks():
 def test_benchmark_smoke_mode_runs_and_reports_its_figures(script):
     if script.name in NEEDS_EMOJI and not fetched("emoji"):
         pytest.skip("the emoji files are not fetched: python -m gan_utils fetch emoji")
+    if script.name in NEEDS_CJK and not fetched("cjk"):
+        pytest.skip("the CJK fonts are not fetched: python -m gan_utils fetch cjk")
     run = subprocess.run([sys.executable, str(script), "--smoke"], cwd=ROOT, capture_output=True, text=True,
                          timeout=600)
     assert run.returncode == 0, f"{script.name} --smoke exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
