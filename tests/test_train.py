@@ -206,7 +206,9 @@ def test_sample_returns_images_in_range_and_repeats_with_the_seed(tmp_path):
     generator = train.load_generator(tmp_path)
     images = train.sample(generator, 5, seed=1, batch_size=2)
     assert images.shape == (5, 32, 32, 1) and images.dtype == np.float32 and np.abs(images).max() <= 1
-    np.testing.assert_array_equal(images, train.sample(generator, 5, seed=1))
+    np.testing.assert_array_equal(images, train.sample(generator, 5, seed=1, batch_size=2))
+    # another batch size draws the same z; only float rounding may differ (oneDNN picks kernels by batch size)
+    np.testing.assert_allclose(images, train.sample(generator, 5, seed=1), atol=1e-6)
     with pytest.raises(ValueError, match="num must be a positive integer"):
         train.sample(generator, 0)
     with pytest.raises(ValueError, match="train into .* first"):
