@@ -2,6 +2,8 @@
 emoji (Noto to Twemoji) and on Chinese characters (Sans to Serif), beside the identity baseline.
 
     python benchmarks/translation.py --out RUNS      # six runs of 15 minutes, resumable; writes results/
+    python benchmarks/translation.py --out RUNS --datasets cjk_pairs   # one dataset's runs; the other's stored
+                                                                       # results are kept
     python benchmarks/translation.py --smoke         # a few seconds per run on a few pairs: checks the script
 
 Each run trains with `translation.train_run` on its dataset's training pairs (held-out: a fifth of the emoji base
@@ -138,10 +140,23 @@ def table(scores: dict, training: dict) -> str:
     return "\n".join(lines)
 
 
+def previous_results(path: pathlib.Path, datasets: list[str]) -> tuple[dict, dict, dict, dict]:
+    """The stored scores, training, CycleGAN checks and shown images of `datasets`, from an earlier invocation."""
+    stored = json.loads(path.read_text())
+    with np.load(path.with_suffix(".npz")) as images:
+        shown = {d: {key.split("/", 1)[1]: images[key] for key in images.files if key.startswith(f"{d}/")}
+                 for d in datasets}
+    return ({d: stored["scores"][d] for d in datasets},
+            {k: v for k, v in stored["training"].items() if k.split("/")[0] in datasets},
+            {d: stored["cycle_hiding"][d] for d in datasets if d in stored["cycle_hiding"]}, shown)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, help="the runs' folder (default: a temporary one)")
     parser.add_argument("--minutes", type=float, default=MINUTES, help="training minutes per run")
+    parser.add_argument("--datasets", nargs="+", choices=sorted(JUDGE), default=list(JUDGE),
+                        help="run these datasets' runs; the stored results of the others are kept")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -149,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or pathlib.Path(tempfile.mkdtemp(prefix="translation-"))
     profile = settings.current().profile
     scores, training, hiding, shown = {}, {}, {}, {}
-    for dataset in dict.fromkeys(name for name, _ in RUNS):
+    stored = RESULTS / "translation.json"
+    kept = [] if args.smoke or not stored.exists() else [d for d in JUDGE if d not in args.datasets]
+    if kept:
+        scores, training, hiding, shown = previous_results(stored, kept)
+    for dataset in args.datasets:
         paired = pairs.load(dataset)
         if args.smoke:
             paired = paired.subset(slice(0, 48))
@@ -182,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     checks = goals(scores)
     for text, met in checks:
         print(f"goal: {text}: {'met' if met else 'NOT met'}")
+    machines = json.loads(stored.read_text()).get("machines", {}) if kept else {}
+    machines.update({dataset: settings.machine_info() for dataset in args.datasets})
     result = {"minutes_per_run": args.minutes, "profile": profile.name, "training": training, "scores": scores,
-              "cycle_hiding": hiding, "goals": {text: met for text, met in checks},
+              "cycle_hiding": hiding, "goals": {text: met for text, met in checks}, "machines": machines,
               "machine": settings.machine_info(), "load_average_after": os.getloadavg()}
 
     def write(path: pathlib.Path) -> None:
