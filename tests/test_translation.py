@@ -3,6 +3,7 @@ mapping, held-out pairs kept out, exact resume, and loading and using a trained 
 import dataclasses
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -144,3 +145,24 @@ def test_load_and_translate_with_clear_errors(tmp_path):
         translation.stored_recipe(tmp_path / "gan")
     with pytest.raises(ValueError, match="holds a run of recipe 'pix2pix', not 'l1'"):
         translation.train_run(tmp_path / "p2p", paired, _recipe("l1"), epochs=2, verbose=False)
+
+
+def test_cycle_hiding_compares_clean_and_noisy_reconstructions():
+    sources = data.make_shapes(6, seed=1, channels=1).images
+
+    negate = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Rescaling(-1.0)])
+
+    clean = translation.cycle_hiding(negate, negate, sources, -sources, noise_std=0.0)
+    assert clean["translation_l1"] == 0 and clean["reconstruction_l1"] == 0 and clean["reconstruction_l1_noisy"] == 0
+    noisy = translation.cycle_hiding(negate, negate, sources, -sources, noise_std=0.1, seed=0)
+    assert noisy["reconstruction_l1"] == 0 and 0.02 < noisy["reconstruction_l1_noisy"] < 0.1  # clipped at -1 and 1
+    assert noisy["noise_l1"] == pytest.approx(noisy["reconstruction_l1_noisy"], rel=1e-6)  # F passes noise through
+
+
+def test_cyclegan_batches_are_not_pairs():
+    paired = _paired(64)
+    x, y = next(iter(translation.pipeline(paired, _recipe("cyclegan"), seed=0, epochs=1)))
+    matched = [np.any(np.all(np.isclose(np.asarray(y), -np.asarray(x[i])), axis=(1, 2, 3))) for i in range(len(x))]
+    assert not all(matched)  # a pix2pix batch would pair every source with its target
+    p, q = next(iter(translation.pipeline(paired, _recipe("pix2pix"), seed=0, epochs=1)))
+    np.testing.assert_array_equal(np.asarray(q), -np.asarray(p))
