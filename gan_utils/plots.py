@@ -1,6 +1,8 @@
 """Figures for the book: image grids, 2-D scatter plots over decision surfaces, training curves, and animations.
 
 Every plotting function draws on a new Figure (or on the `ax` you pass) and returns the Figure; none calls show().
+A new Figure is not registered with pyplot, so Jupyter shows it only as a cell's last value: anywhere else in a
+cell, wrap the call in display(...).
 Animations are looping GIFs written to a file, shown inline with show_animation.
 """
 from __future__ import annotations
