@@ -31,8 +31,8 @@ class TranslationRecipe:
     """What a translation run trains: the kind, the networks' sizes, the optimiser and the loss weights.
 
     The defaults are pix2pix's (Adam 2e-4, beta_1 0.5, lambda = 100, dropout 0.5 in the decoder) at widths a
-    2-core CPU trains in minutes (a quarter of the paper's 64 at a quarter of its 256x256 side: 65 pairs/s
-    against 17 at widths 32 and 64); patch_downsamples=2 gives a 34x34 PatchGAN, the paper's 70x70 patch scaled to
+    2-core CPU trains in minutes (a quarter of the paper's 64, at a quarter of its 256x256 side; the benchmark
+    prints the pairs per second); patch_downsamples=2 gives a 34x34 PatchGAN, the paper's 70x70 patch scaled to
     64x64 images (a 70-pixel patch would see the whole image).
     """
 
@@ -41,7 +41,7 @@ class TranslationRecipe:
     adversarial: bool = True  # False: the L1-only U-Net baseline, no discriminator
     width: int = 16  # the U-Net's first layer; doubled per level up to max_width
     max_width: int = 256
-    d_width: int = 16  # the PatchGAN's first layer: at 64 (pix2pix's), D costs 3x the whole step at 16
+    d_width: int = 16  # the PatchGAN's first layer; at pix2pix's 64 the discriminator costs most of a step
     patch_downsamples: int = 2
     norm: str = "batch"
     dropout: float = 0.5
