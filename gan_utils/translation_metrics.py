@@ -14,7 +14,7 @@ from gan_utils import metrics
 from gan_utils.data import check_images
 from gan_utils.validation import check_int
 
-__all__ = ["l1", "ssim", "retrieval_accuracy", "style_share", "score"]
+__all__ = ["l1", "ssim", "retrieval_accuracy", "style_share", "style_share_per_row", "score"]
 
 #: SSIM's constants (Wang et al. 2004): C1 = (K1 L)^2 and C2 = (K2 L)^2, with data range L = 1 (images in [0, 1]).
 SSIM_K1, SSIM_K2 = 0.01, 0.03
@@ -136,19 +136,32 @@ def style_share(probabilities, target_class: int) -> float:
     return float(np.mean(probabilities.argmax(axis=1) == target_class))
 
 
-def score(outputs, targets, extractor, head: str, value: int, groups=None) -> dict:
+def style_share_per_row(probabilities, classes) -> float:
+    """Share of rows whose argmax is that row's own class in `classes` (one class index per row)."""
+    probabilities = np.asarray(probabilities)
+    classes = np.asarray(classes)
+    if probabilities.ndim != 2 or classes.shape != (len(probabilities),):
+        raise ValueError(f"probabilities must be (N, classes) with one class per row; got {probabilities.shape} "
+                         f"and {classes.shape}.")
+    return float(np.mean(np.argmax(probabilities, axis=1) == classes))
+
+
+def score(outputs, targets, extractor, head: str, value: int, groups=None, group_head: str | None = None) -> dict:
     """The held-out scorecard of a translator's `outputs` against their true `targets` (float32 NHWC in [-1, 1]).
 
     A dict of plain Python numbers (json-serialisable): l1, psnr (dB; inf if any output copies its target) and
     ssim, each a mean over the images; target_style, the share the extractor's `head` reads as class `value`;
     retrieval, the share of outputs whose nearest target in the extractor's features is their own pair; kept, the
-    same with `groups` (equal to retrieval without them); sharpness (metrics.sharpness: 1 is right, below is blur);
-    and n, the number of pairs.
+    same with `groups` (equal to retrieval without them); with `group_head` (a head that learnt the groups: an
+    emoji's "design", a "character"), named, the share of outputs that head names as their own group;
+    sharpness (metrics.sharpness: 1 is right, below is blur); and n, the number of pairs.
     """
     _check_pair(outputs, targets)
     value = check_int("value", value, 0)
     if groups is not None:
         groups = _check_groups(groups, len(outputs))
+    if group_head is not None and groups is None:
+        raise ValueError("group_head names the head that reads each output's group; pass the groups too.")
     output_features, target_features = extractor.features(outputs), extractor.features(targets)
     retrieval = retrieval_accuracy(output_features, target_features)
     return {
@@ -158,6 +171,8 @@ def score(outputs, targets, extractor, head: str, value: int, groups=None) -> di
         "target_style": style_share(extractor.head_probabilities(outputs, head), value),
         "retrieval": retrieval,
         "kept": retrieval if groups is None else retrieval_accuracy(output_features, target_features, groups),
+        **({} if group_head is None else {"named": style_share_per_row(
+            extractor.head_probabilities(outputs, group_head), groups)}),
         "sharpness": float(metrics.sharpness(outputs, targets)),
         "n": int(len(outputs)),
     }

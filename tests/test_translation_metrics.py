@@ -174,6 +174,18 @@ def test_score_reports_every_metric_as_plain_json_numbers():
     assert plain["kept"] == plain["retrieval"] == card["retrieval"] and plain["target_style"] == pytest.approx(4 / 6)
 
 
+def test_named_is_the_share_a_group_head_reads_as_each_outputs_own_group():
+    targets = uniform((6, 16, 16, 3), 12)
+    targets[:2], targets[2:] = np.clip(targets[:2] + 0.5, -1, 1), np.clip(targets[2:] - 0.5, -1, 1)  # 2 bright, 4 dark
+    card = tm.score(targets, targets, FakeExtractor(), "tone", 1, groups=[1, 1, 0, 0, 0, 0], group_head="tone")
+    assert card["named"] == 1.0
+    wrong = tm.score(targets, targets, FakeExtractor(), "tone", 1, groups=[0, 1, 0, 0, 1, 1], group_head="tone")
+    assert wrong["named"] == pytest.approx(3 / 6)
+    assert tm.style_share_per_row([[0.2, 0.8], [0.9, 0.1]], [1, 1]) == 0.5
+    with pytest.raises(ValueError, match="pass the groups too"):
+        tm.score(targets, targets, FakeExtractor(), "tone", 1, group_head="tone")
+
+
 def test_score_checks_its_inputs_before_running_the_extractor():
     images = uniform((4, 16, 16, 1), 14)
     with pytest.raises(ValueError, match="one label per pair"):
