@@ -119,7 +119,9 @@ def run_chapter(chapter: int) -> dict:
     blocks = [block for block in parse_hints(HINTS.read_text()) if block.chapter == chapter]
     setup_source = "".join(book.setup_cell(notebook)["source"])
     result = {"notebook": notebook.name, "notebook_error": None, "notebook_seconds": None, "blocks": []}
-    namespace = {"__name__": "__main__"}
+    from IPython.display import display  # a builtin in every Jupyter kernel, so chapters call it without import
+
+    namespace = {"__name__": "__main__", "display": display}
     previous_directory = os.getcwd()
     os.chdir(BOOK)
     try:
