@@ -56,6 +56,15 @@ class PairedDataset:
         return self.subset(np.flatnonzero(~self.heldout)), self.subset(np.flatnonzero(self.heldout))
 
 
+def _pair_by_id(dataset: data.ImageDataset, source, target, heldout, **names) -> PairedDataset:
+    """Each image at `source` paired with the image at `target` of the same id; sources without one are left out."""
+    target_by_id = {key: i for i, key in zip(target, dataset.ids[target])}
+    source = np.array([i for i in source if dataset.ids[i] in target_by_id], np.int64)
+    target = np.array([target_by_id[key] for key in dataset.ids[source]], np.int64)
+    return PairedDataset(sources=dataset.images[source], targets=dataset.images[target], ids=dataset.ids[source],
+                         groups=dataset.groups[source], heldout=heldout[source], **names)
+
+
 def emoji_pairs(dataset: data.ImageDataset | None = None) -> PairedDataset:
     """Every people emoji both vendors draw, Noto (source) to Twemoji (target), paired by file stem; the group is
     the base design, so every skin tone of a held-out design is held out with it. `dataset` defaults to
@@ -63,15 +72,10 @@ def emoji_pairs(dataset: data.ImageDataset | None = None) -> PairedDataset:
     from gan_utils import emoji
 
     dataset = dataset if dataset is not None else emoji.load()
-    heldout = emoji.heldout(dataset)
     vendor = dataset.factors["vendor"]
     source, target = (np.flatnonzero(vendor == emoji.VENDORS.index(v)) for v in ("google", "twitter"))
-    target_by_stem = {stem: i for i, stem in zip(target, dataset.ids[target])}
-    source = np.array([i for i in source if dataset.ids[i] in target_by_stem], np.int64)
-    target = np.array([target_by_stem[stem] for stem in dataset.ids[source]], np.int64)
-    return PairedDataset(name="emoji_pairs", sources=dataset.images[source], targets=dataset.images[target],
-                         ids=dataset.ids[source], groups=dataset.groups[source], heldout=heldout[source],
-                         source_name="Noto (Google)", target_name="Twemoji (Twitter)")
+    return _pair_by_id(dataset, source, target, emoji.heldout(dataset), name="emoji_pairs",
+                       source_name="Noto (Google)", target_name="Twemoji (Twitter)")
 
 
 CJK_SOURCE, CJK_TARGET = "sans-regular", "serif-regular"
@@ -83,15 +87,10 @@ def cjk_pairs(dataset: data.ImageDataset | None = None) -> PairedDataset:
     from gan_utils import cjk
 
     dataset = dataset if dataset is not None else cjk.load()
-    heldout = cjk.heldout(dataset)
     face = dataset.factors["face"]
     source, target = (np.flatnonzero(face == dataset.class_names.index(f)) for f in (CJK_SOURCE, CJK_TARGET))
-    target_by_character = {c: i for i, c in zip(target, dataset.ids[target])}
-    source = np.array([i for i in source if dataset.ids[i] in target_by_character], np.int64)
-    target = np.array([target_by_character[c] for c in dataset.ids[source]], np.int64)
-    return PairedDataset(name="cjk_pairs", sources=dataset.images[source], targets=dataset.images[target],
-                         ids=dataset.ids[source], groups=dataset.groups[source], heldout=heldout[source],
-                         source_name="Noto Sans CJK SC Regular", target_name="Noto Serif CJK SC Regular")
+    return _pair_by_id(dataset, source, target, cjk.heldout(dataset), name="cjk_pairs",
+                       source_name="Noto Sans CJK SC Regular", target_name="Noto Serif CJK SC Regular")
 
 
 def load(name: str) -> PairedDataset:
