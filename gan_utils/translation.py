@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_utils import checkpoints, settings, train, translation_metrics, validation
-from gan_utils.data import make_pipeline
+from gan_utils.data import check_images, make_pipeline
 from gan_utils.models.unet import NORMS, patchgan_discriminator, unet_generator
 from gan_utils.pairs import PairedDataset
 
@@ -388,8 +388,6 @@ def load_translator(run_dir, *, reverse: bool = False) -> keras.Model:
 
 def translate(generator: keras.Model, images, *, batch_size: int = 64) -> np.ndarray:
     """generator(images) in batches, float32 in [-1, 1]. pix2pix's dropout stays on: a second call differs."""
-    from gan_utils.data import check_images
-
     check_images(images)
     expected = tuple(generator.input_shape[1:])
     if images.shape[1:] != expected:
