@@ -367,7 +367,9 @@ def test_keras_io_loss_with_fresh_noise_lies_between_its_values_for_u_0_and_u_1(
                     .numpy() for u in (0.0, 1.0))
     draws = [losses.keras_io_noisy_discriminator_loss(tf.constant(real), tf.constant(fake)).numpy() for _ in range(5)]
     assert all(bounds[0] < d < bounds[1] for d in draws), (bounds, draws)
-    assert len(set(draws)) == len(draws)  # fresh noise on every call
+    # Fresh noise on every call: reused noise would repeat one value five times. The draws differ by about
+    # 1e-3 around 1.2, so two of them can round to the same float32 (it happened once in a thousand-odd runs).
+    assert len(set(draws)) >= len(draws) - 1, draws
 
 
 def test_keras_io_loss_draws_fresh_noise_on_every_step_of_a_compiled_function():
