@@ -368,7 +368,7 @@ def test_keras_io_loss_with_fresh_noise_lies_between_its_values_for_u_0_and_u_1(
     draws = [losses.keras_io_noisy_discriminator_loss(tf.constant(real), tf.constant(fake)).numpy() for _ in range(5)]
     assert all(bounds[0] < d < bounds[1] for d in draws), (bounds, draws)
     # Fresh noise on every call: reused noise would repeat one value five times. The draws differ by about
-    # 1e-3 around 1.2, so two of them can round to the same float32 (it happened once in a thousand-odd runs).
+    # 1e-3 around 1.2, so two of them can round to the same float32 (it happened once, in a run of the suite).
     assert len(set(draws)) >= len(draws) - 1, draws
 
 
