@@ -179,6 +179,7 @@ class Server:
 
     def __init__(self, directory: pathlib.Path):
         self.errors: list[tuple[str, int]] = []
+        self.root = directory
         server = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -221,11 +222,24 @@ def start_browser(browser: str, driver: str):
     return chrome
 
 
+def follow_redirect(chrome, server: Server, page: str):
+    """Waits until a page that redirects by meta refresh (index.html, to the intro) has left: a script started on
+    the redirecting page dies with it, which Chromium reports as a script timeout."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    source = (server.root / page.split("?")[0]).read_text(errors="replace")
+    if re.search(r"<meta[^>]+http-equiv=[\"']?refresh", source, re.IGNORECASE):
+        left = server.base + page
+        WebDriverWait(chrome, PAGE_TIMEOUT).until(
+            lambda c: c.current_url != left and c.execute_script("return document.readyState") == "complete")
+
+
 def check_page(chrome, server: Server, page: str, ipynb: pathlib.Path | None, colab: str):
     """Opens one page: (summary line, problems, images, broken images, maths elements, rendered ones)."""
     problems = []
     started = time.monotonic()
     chrome.get(server.base + page)
+    follow_redirect(chrome, server, page)
     result = chrome.execute_async_script(INSPECT_JS)
     if "fatal" in result:
         return f"FAIL {page}: could not be inspected", [f"{page}: inspecting it failed: {result['fatal']}"], 0, 0, 0, 0
