@@ -10,7 +10,8 @@ redirecting index.html, genindex.html and search.html (with a query, which must 
     every element with class "math" holds an <mjx-container>, no <mjx-merror> and no undefined macro (which
     MathJax shows in red), no raw TeX left in or outside the maths, no MathJax font that failed to load;
   - launch links: a chapter built from book/NN_name.ipynb has a Colab link, and every Colab link on any page is
-    exactly <colab_url>/github/<owner>/<repo>/blob/<branch>/<path_to_book>/<page>.ipynb (from _config.yml).
+    exactly <colab_url>/github/<owner>/<repo>/blob/<branch>/<path_to_book>/<page>.ipynb (from _config.yml);
+  - attribution: a page that shows emoji or Chinese characters (ATTRIBUTED) shows their licence line.
 Prints one line per page and the totals; exits 1 with the list of problems.
 
 Usage: python .ci/browser_check.py [HTML_DIR] [--allow-missing]
@@ -31,12 +32,20 @@ import time
 
 import yaml
 
+from gan_utils import cjk, emoji
 from gan_utils.book import colab_url
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PAGE_TIMEOUT = 60  # seconds for one page to load, its images to arrive and MathJax to finish
 SEARCH_QUERY = "?q=discriminator"  # the search page is opened with a query and must list results
+# The pages that show emoji or Chinese characters (or samples of models trained on them), and the attribution
+# lines their licences ask for, word for word.
+ATTRIBUTED = {"book/intro.html": [emoji.ATTRIBUTION],
+              "book/datasets.html": [emoji.ATTRIBUTION, cjk.ATTRIBUTION],
+              "book/08_modern.html": [emoji.ATTRIBUTION, cjk.ATTRIBUTION],
+              "book/09_editing.html": [emoji.ATTRIBUTION],
+              "book/10_translation.html": [emoji.ATTRIBUTION, cjk.ATTRIBUTION]}
 
 SEARCH_JS = r"""
 const done = arguments[arguments.length - 1];
@@ -284,6 +293,10 @@ def check_page(chrome, server: Server, page: str, ipynb: pathlib.Path | None, co
     problems += [f"{page}: MathJax font {f['family']} failed to load"
                  for f in result["mathjaxFonts"] if f["status"] == "error"]
 
+    text = " ".join(chrome.execute_script("return document.body.innerText").split())
+    problems += [f"{page}: shows images that need the attribution line {line!r}, which the page lacks"
+                 for line in ATTRIBUTED.get(page, []) if line not in text]
+
     launch = sorted({link for link in result["links"] if link.startswith(colab)})
     if ipynb is not None:
         expected = colab_url(ipynb.relative_to(ROOT), ROOT / "_config.yml")  # as the README's badges
@@ -328,6 +341,8 @@ def main() -> int:
             pages.append((f"{name}.html", ipynb))
         else:
             (notes if args.allow_missing else problems).append(f"{name}: _toc.yml entry has no page {name}.html")
+    problems += [f"{page}: in ATTRIBUTED but not in _toc.yml" for page in ATTRIBUTED
+                 if page.removesuffix(".html") not in toc_pages()]
     for extra in ("index.html", "genindex.html", "search.html"):
         if (html / extra).is_file():
             pages.append((extra + SEARCH_QUERY if extra == "search.html" else extra, None))

@@ -4,9 +4,12 @@ Every _toc.yml entry has a page; every notebook chapter shows at least one figur
 every relative <img src> exists; no page shows a traceback or an error on stderr;
 every script, stylesheet and icon a page loads is a file of the book (nothing from a CDN or another host);
 a page with maths loads MathJax from the book, and the MathJax copy has its CHTML fonts.
+With --fresh (CI, after building from an empty cache): every notebook executed in that build, none came from the
+cache (_build/execution.json, written by gan_utils/book_cache.py).
 (.ci/browser_check.py then opens every page in headless Chromium.)
-Run from anywhere: `python .ci/check_book.py [HTML_DIR]`. Exits 1 with the list of problems.
+Run from anywhere: `python .ci/check_book.py [HTML_DIR] [--fresh]`. Exits 1 with the list of problems.
 """
+import json
 import pathlib
 import re
 import sys
@@ -18,8 +21,20 @@ from bs4 import BeautifulSoup
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+def fresh_execution(report_path: pathlib.Path, expected: set[str]) -> list[str]:
+    """Problems unless every expected notebook executed in the build that wrote the report."""
+    if not report_path.is_file():
+        return [f"{report_path}: no execution report (is gan_utils.book_cache in _config.yml's extensions?)"]
+    report = json.loads(report_path.read_text())
+    executed = {name for name, entry in report.items() if entry["executed"]}
+    print(f"execution: {len(executed)} of {len(expected)} notebooks executed in this build")
+    return [f"{name}: its outputs came from the cache, not from this build (CI must start from an empty cache)"
+            for name in sorted(expected - executed)]
+
+
 def main() -> int:
-    html = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_build" / "html"
+    arguments = [a for a in sys.argv[1:] if a != "--fresh"]
+    html = pathlib.Path(arguments[0]) if arguments else ROOT / "_build" / "html"
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     entries = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
     chapters = {e for e in entries if (ROOT / f"{e}.ipynb").exists()}
@@ -75,6 +90,8 @@ def main() -> int:
                 problems.append(f"{name}: notebook chapter has no figure (<img>)")
     print(f"images: {images} relative <img src> checked; errors: {len(pages)} pages scanned for tracebacks")
     print(f"assets: {assets} local scripts, stylesheets and icons checked")
+    if "--fresh" in sys.argv:
+        problems += fresh_execution(html.parent / "execution.json", chapters)  # every notebook of the toc
 
     if problems:
         print(f"\nFAILED: {len(problems)} problem(s) in {html}:", *problems, sep="\n  ")

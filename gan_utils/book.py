@@ -22,6 +22,7 @@ def colab_setup_source(config_path: str | pathlib.Path = "_config.yml") -> str:
         "# Colab setup: clones the book's repository and installs gan_utils from it; outside Colab it does nothing.\n"
         "import os, subprocess, sys\n"
         "if \"google.colab\" in sys.modules:\n"
+        f"    print(\"Colab: getting the book's code ({COLAB_CLONE}) and installing gan_utils from it...\")\n"
         f"    if not os.path.isdir(\"{COLAB_CLONE}\"):\n"
         f"        subprocess.run({json.dumps(clone)}, check=True)\n"
         f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"{COLAB_CLONE}\"], check=True)\n"

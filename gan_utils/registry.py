@@ -120,11 +120,14 @@ def _download(file: PackageFile, work: pathlib.Path) -> pathlib.Path:
     return member
 
 
-def fetch(files: list[PackageFile], folder: pathlib.Path | None = None, *, download=_download) -> list[pathlib.Path]:
+def fetch(files: list[PackageFile], folder: pathlib.Path | None = None, *, download=_download,
+          say=print) -> list[pathlib.Path]:
     """Fetch every file not yet cached (one client call per package), check each against its sha256 and move it
     into the cache atomically; returns the cached paths. A file that fails its check is never cached.
 
-    `download(file, work_dir) -> path` is the client call; tests replace it with one that builds a package.
+    `say` reports each fetch as it starts and ends (a notebook in Colab shows what it is waiting for); files
+    already cached are checked silently. `download(file, work_dir) -> path` is the client call; tests replace
+    it with one that builds a package.
     """
     folder = folder or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,6 +142,8 @@ def fetch(files: list[PackageFile], folder: pathlib.Path | None = None, *, downl
     for file in missing:
         by_package.setdefault(file.spec, []).append(file)
     for spec, wanted in by_package.items():
+        client = CLIENTS[wanted[0].client]
+        say(f"fetching {spec} with {client} (once: it is kept in {folder}) ...")
         with tempfile.TemporaryDirectory(prefix="gan-book-fetch-", dir=folder) as work:
             for file in wanted:
                 if file.client == "npm" or file is wanted[0]:
@@ -157,4 +162,5 @@ def fetch(files: list[PackageFile], folder: pathlib.Path | None = None, *, downl
                                      f"download it by hand. {how_to_get([file])}")
                 os.replace(fetched, folder / file.name)  # same file system: atomic
                 paths[file.name] = folder / file.name
+                say(f"{file.name}: sha256 checked, cached")
     return [paths[file.name] for file in files]

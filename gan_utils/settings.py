@@ -76,7 +76,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
-        purpose="checks that every cell runs (about 30 s a chapter); not for quality",
+        purpose="checks that every cell runs, quickly; not for quality",
         dataset="digits",
         toy_steps=400,
         toy_batch_size=256,

@@ -166,3 +166,17 @@ def test_pages_gpu_profile_installs_the_cuda_wheels_of_the_pinned_tensorflow(wor
     gpu_only = r'if \[ "\$GAN_BOOK_PROFILE" = "?gpu"? \]; then(?:(?!\bfi\b).)*pip install "tensorflow\[and-cuda\]'
     assert re.search(gpu_only, install, re.S), "pages.yml: the CUDA wheels must be installed in the gpu profile only"
 
+
+
+# --- the README's table of the gpu profile in part two ----------------------------------------------------------
+
+def test_the_readmes_part_two_profile_table_matches_the_profiles():
+    from gan_utils import settings
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### The `gpu` profile in part two"):]
+    rows = re.findall(r"^\| \d+ \| [^|]+ \| `(\w+)` \| ([\d,]+) \| ([\d,]+) \|$", section, re.M)
+    assert len(rows) == 10, rows
+    for field, cpu, gpu in rows:
+        assert int(cpu.replace(",", "")) == getattr(settings.PROFILES["cpu"], field), field
+        assert int(gpu.replace(",", "")) == getattr(settings.PROFILES["gpu"], field), field

@@ -29,6 +29,15 @@ def test_notebook_is_stored_without_outputs(path):
             assert cell.get("execution_count") is None, f"{path.name} cell {index} holds an execution count"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_a_unique_id(path):
+    notebook = json.loads(path.read_text())
+    assert (notebook["nbformat"], notebook["nbformat_minor"]) >= (4, 5), "cell ids need nbformat 4.5"
+    ids = [cell.get("id") for cell in notebook["cells"]]
+    assert None not in ids, f"{path.name}: cell {ids.index(None)} has no id (nbformat warns, and will refuse it)"
+    assert len(set(ids)) == len(ids), f"{path.name}: repeated cell ids"
+
+
 def _unshown_figures(source: str) -> list[str]:
     """Bare calls that draw a new, unregistered Figure (gan_utils.plots without ax=, the static style explorer)
     anywhere but as the cell's last statement: Jupyter shows such a Figure only as the cell's value."""

@@ -52,12 +52,14 @@ def test_sha256_matches_hashlib(tmp_path):
 
 def test_fetch_calls_npm_pack_verifies_and_caches_once(served, tmp_path):
     file, calls = served
-    cache = tmp_path / "cache"
-    (path,) = registry.fetch([file], cache)
+    cache, said = tmp_path / "cache", []
+    (path,) = registry.fetch([file], cache, say=said.append)
     assert path == cache / file.name and registry.verified(file, cache) == path
     assert calls.read_text().split() == ["pack", "--silent", "pkg@1.0.0"]
-    registry.fetch([file], cache)  # cached and verified: the client is not called again
-    assert len(calls.read_text().splitlines()) == 1
+    assert said == [f"fetching pkg@1.0.0 with npm (once: it is kept in {cache}) ...",
+                    "pkg-1.0.0.tgz: sha256 checked, cached"]
+    registry.fetch([file], cache, say=said.append)  # cached and verified: the client is not called again
+    assert len(calls.read_text().splitlines()) == 1 and len(said) == 2  # and nothing is said
     assert [p.name for p in cache.iterdir()] == [file.name]  # no work directories left behind
 
 
