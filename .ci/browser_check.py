@@ -62,6 +62,8 @@ INSPECT_JS = r"""
 const done = arguments[arguments.length - 1];
 (async () => {
   const sleep = ms => new Promise(r => setTimeout(r, ms));
+  // The first page a fresh Chromium opens can be handed over before it has loaded: wait for it.
+  while (document.readyState !== 'complete') await sleep(50);
   const images = [...document.images];
   for (const img of images) if (img.loading === 'lazy') img.loading = 'eager';
   const height = document.documentElement.scrollHeight;
@@ -104,11 +106,13 @@ const done = arguments[arguments.length - 1];
       source: el.textContent.slice(0, 80),
     };
   });
-  // Raw TeX outside the maths elements (a formula the parser did not see); code is allowed to show TeX.
+  // Raw TeX outside the maths elements (a formula the parser did not see); code is allowed to show TeX, and so are
+  // the search page's excerpts, which Sphinx takes from the pages' source text.
   const stray = [];
   const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (node.parentElement.closest('pre, code, script, style, mjx-container, .math, .highlight, .cell_output .output')) continue;
+    if (node.parentElement.closest('pre, code, script, style, mjx-container, .math, .highlight, .cell_output .output, '
+                                   + '#search-results')) continue;
     if (rawTex.test(node.textContent)) stray.push(node.textContent.trim().slice(0, 80));
   }
   done({
