@@ -22,13 +22,10 @@ SCALE = 2  # nearest-neighbour enlargement, so that 64x64 emoji stay crisp on th
 
 def tiles(images: np.ndarray) -> np.ndarray:
     """SIDE x SIDE images in [-1, 1] (N, 64, 64, 3) as one uint8 grid with white gaps."""
-    pixels = np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-    size = pixels.shape[1]
-    grid = np.full((SIDE * size + (SIDE - 1) * GAP,) * 2 + (3,), 255, np.uint8)
-    for index, image in enumerate(pixels[:SIDE * SIDE]):
-        row, column = divmod(index, SIDE)
-        grid[row * (size + GAP):row * (size + GAP) + size, column * (size + GAP):column * (size + GAP) + size] = image
-    return grid
+    from gan_utils import plots
+
+    mosaic = plots.images_to_mosaic(np.clip(images[:SIDE * SIDE], -1.0, 1.0), ncols=SIDE, pad=GAP)
+    return np.round(mosaic * 255.0).astype(np.uint8)
 
 
 def front_grid() -> Image.Image:
