@@ -216,8 +216,8 @@ def stale_notebooks(app, env, added, changed, removed) -> list[str]:
 
 
 def write_report(app, exception) -> None:
-    """At build-finished: remembers the inputs of each cached notebook, and writes _build/execution.json, whether
-    each notebook executed in this build or came from the cache."""
+    """At build-finished: remembers the inputs of each cached notebook, and writes _build/execution.json: whether
+    each notebook executed in this build or came from the cache, its seconds, and when it finished (epoch s)."""
     from jupyter_cache import get_cache
     from myst_nb.sphinx_ import NbMetadataCollector
 
@@ -230,7 +230,8 @@ def write_report(app, exception) -> None:
             known[str(record.pk)] = app.gan_book_fingerprints[docname]
         data = NbMetadataCollector.get_exec_data(env, docname) or {}
         report[docname] = {"executed": bool(data) and data.get("mtime", 0) >= app.gan_book_started,
-                           "seconds": data.get("runtime"), "cached": record is not None}
+                           "seconds": data.get("runtime"), "finished": data.get("mtime"),
+                           "cached": record is not None}
     _remember(cache, known)
     path = pathlib.Path(app.outdir).parent / REPORT
     path.write_text(json.dumps(report, indent=1) + "\n")
