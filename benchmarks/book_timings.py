@@ -16,8 +16,8 @@ MB means 2**20 bytes.
 
 --build runs the README's build command (`jupyter-book build`, output in --out, whose cache must be empty) and
 times it; per notebook it reports the seconds the build's report gives (_build/execution.json) and the peak RSS of
-the kernel that executed it (VmHWM, read from /proc every 0.2 s; kernels start in the order their notebooks
-finish). Then it builds again with nothing changed and times that.
+the kernel that executed it (VmHWM, a high-water mark read from /proc every second; kernels start in the order
+their notebooks finish). Then it builds again with nothing changed and times that.
 
 Budget goals (reported, never asserted in tests): smoke <= 60 s per notebook; cpu: each notebook within its
 minutes in CPU_MINUTES_GOAL, peak < 4096 MB, the whole build from an empty cache <= 70 minutes, and a rebuild with
@@ -53,7 +53,7 @@ CPU_MINUTES_GOAL = {  # each notebook's cpu budget, from its issue (chapters 1, 
     "book/appendix_misconceptions.ipynb": 3,
 }
 KERNEL_MARK = "ipykernel"  # in the command line of every Jupyter kernel process
-POLL_SECONDS = 0.2
+POLL_SECONDS = 1.0  # VmHWM only rises, so a poll misses at most a kernel's last second
 
 
 def execute_one(path: pathlib.Path, keep_outputs: pathlib.Path | None = None) -> int:

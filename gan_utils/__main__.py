@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--folder", type=pathlib.Path, help="the image directory, with --dataset folder")
     train.add_argument("--resolution", type=int, choices=RESOLUTIONS,
                        help="with --dataset folder: the side its images are resized to (default 32)")
+    train.add_argument("--limit", type=_integer_at_least(1), metavar="N",
+                       help="train on N training images drawn at random with --seed (a quick first look; default all)")
     train.add_argument("--conditional", action="store_true",
                        help="condition both networks on the dataset's class labels (then sample --label K)")
     speed = train.add_argument_group("speed (defaults: the profile's; chapter 11)")
@@ -129,9 +131,9 @@ def _fetch(args) -> str:
     return "\n".join(lines)
 
 
-GAN_ONLY_FLAGS = {"folder": "--folder", "resolution": "--resolution", "conditional": "--conditional",
-                  "mixed_precision": "--mixed-precision", "xla": "--xla", "batch_scale": "--batch-scale",
-                  "distribute": "--distribute"}
+GAN_ONLY_FLAGS = {"folder": "--folder", "resolution": "--resolution", "limit": "--limit",
+                  "conditional": "--conditional", "mixed_precision": "--mixed-precision", "xla": "--xla",
+                  "batch_scale": "--batch-scale", "distribute": "--distribute"}
 
 
 def _train_translation(args) -> str:
@@ -211,12 +213,19 @@ def _train(args) -> str:
     if args.dataset != "folder":  # keep evaluate's held-out fifth unseen (for emoji, a fifth of the designs)
         heldout = evaluate.heldout_items(dataset)
         dataset = evaluate.training_part(dataset)
+    of = ""
+    if args.limit is not None and args.limit < len(dataset):
+        import numpy as np
+
+        of = f" of {len(dataset)}"
+        dataset = dataset.subset(np.sort(np.random.default_rng(args.seed).choice(len(dataset), args.limit,
+                                                                                 replace=False)))
     # --minutes alone trains until the time is up; otherwise --epochs (default: the profile's) is the total.
     epochs = args.epochs or (UNLIMITED_EPOCHS if args.minutes else current.profile.epochs)
     total = f"{epochs} epochs in total" if epochs != UNLIMITED_EPOCHS else f"for {args.minutes:g} minutes"
     conditional = f", conditional on {recipe.num_classes} classes" if recipe.num_classes else ""
     print(f"{'resuming' if stored else 'starting'} {args.out}: recipe {recipe.name!r}{conditional} on {dataset.name} "
-          f"({len(dataset)} images), {total}", flush=True)
+          f"({len(dataset)}{of} images), {total}", flush=True)
     print(f"speed: mixed precision {'on' if profile.mixed_precision else 'off'}, XLA {profile.jit_compile}, "
           f"batch {recipe.batch_size}, distribution {profile.distribute}"
           f"{', eager steps' if profile.run_eagerly else ''}", flush=True)

@@ -35,10 +35,11 @@ class RunScore:
 
 
 def compare(recipes: dict[str, Recipe], dataset: ImageDataset, ref: evaluate.Reference, *, epochs: int,
-            seeds, n: int, jit_compile=False, keep: int = 16, log=print) -> list[RunScore]:
+            seeds, n: int, jit_compile=False, run_eagerly=False, keep: int = 16, log=print) -> list[RunScore]:
     """Train every recipe from every seed for `epochs` epochs on `dataset`, and score each run at N = n.
 
-    Each run starts in a fresh temporary directory (nothing is resumed) and keeps `keep` samples.
+    Each run starts in a fresh temporary directory (nothing is resumed) and keeps `keep` samples. run_eagerly
+    skips tracing the step: faster for the few steps of a smoke run, slower for anything longer.
     """
     if not recipes:
         raise ValueError("recipes is empty: pass a dict of name -> Recipe to compare.")
@@ -51,7 +52,7 @@ def compare(recipes: dict[str, Recipe], dataset: ImageDataset, ref: evaluate.Ref
             started = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="gan_compare_") as run_dir:
                 run = train.train_run(run_dir, dataset, recipe, epochs=epochs, seed=seed, jit_compile=jit_compile,
-                                      verbose=False)
+                                      run_eagerly=run_eagerly, verbose=False)
             seconds = time.perf_counter() - started
             images = train.sample(run.gan.sampler, n, seed=SAMPLE_SEED)
             generated = evaluate.evaluate(images, ref, n=n, seed=seed)["generated"]

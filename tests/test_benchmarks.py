@@ -1,6 +1,7 @@
 """Every benchmark runs end to end in its --smoke mode, so none of them breaks unnoticed; the time-to-quality
 goals are judged right."""
 import importlib.util
+import os
 import pathlib
 import re
 import subprocess
@@ -255,3 +256,18 @@ def test_time_to_quality_on_emoji_runs_in_smoke_mode_and_reports_its_goals():
                    "covers every skin tone", "attribute share ratio", "stylegan2 vs best64 (seed 0): after",
                    "r3gan vs dcgan64", "images seen FID", "peak MB"]:
         assert figure in run.stdout, f"no {figure!r}:\n{run.stdout}"
+
+
+def test_book_timings_build_mode_finds_each_kernels_peak_memory(tmp_path):
+    """--build's watcher: every kernel below the watched command is found, in start order, with its peak RSS."""
+    spec = importlib.util.spec_from_file_location("book_timings", ROOT / "benchmarks" / "book_timings.py")
+    timings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(timings)
+    kernel = ("import sys, time, numpy as np; block = np.ones(int(sys.argv[1]) * 2**20 // 8); time.sleep(2.5)"
+              "  # ipykernel stand-in")
+    parent = (f"import subprocess, sys; [subprocess.run([sys.executable, '-c', {kernel!r}, str(mb)]) "
+              "for mb in (60, 180)]; subprocess.run([sys.executable, '-c', 'import time; time.sleep(2)'])")
+    code, seconds, peaks = timings.watch([sys.executable, "-c", parent], dict(os.environ), tmp_path / "log")
+    assert code == 0 and seconds > 4
+    assert len(peaks) == 2, peaks  # the third child is no kernel
+    assert 60 <= peaks[0] < 180 <= peaks[1] < 180 + 200, peaks  # each at least its array, in start order

@@ -18,15 +18,15 @@ def run_cli(*args, cwd):
 
 
 def test_train_then_resume_then_sample(tmp_path):
-    first = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", cwd=tmp_path)
+    first = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", "--limit", "256", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "starting run: recipe 'best' on digits (1438 images), 1 epochs in total" in first.stdout  # held-out fifth kept
+    assert "starting run: recipe 'best' on digits (256 of 1438 images), 1 epochs in total" in first.stdout  # held-out fifth kept
     assert "stopped by epochs after 1 epochs" in first.stdout
     assert json.loads((tmp_path / "run" / "recipe.json").read_text())["name"] == "best"  # the small-data default
     heldout = json.loads((tmp_path / "run" / "run.json").read_text())["heldout"]
     assert len(heldout) == 359 and heldout == sorted(heldout)  # digits have no ids: their indices
 
-    resumed = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "2", cwd=tmp_path)
+    resumed = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "2", "--limit", "256", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming run" in resumed.stdout and "after 2 epochs" in resumed.stdout
     assert "epoch 2/2" in resumed.stdout and "epoch 1/2" not in resumed.stdout
@@ -41,7 +41,7 @@ def test_train_then_resume_then_sample(tmp_path):
 
 def test_conditional_training_and_sampling_a_chosen_class(tmp_path):
     trained = run_cli("train", "--dataset", "digits", "--out", "run", "--epochs", "1", "--recipe", "dcgan",
-                      "--conditional", cwd=tmp_path)
+                      "--conditional", "--limit", "256", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
     assert "recipe 'dcgan', conditional on 10 classes on digits" in trained.stdout
     assert json.loads((tmp_path / "run" / "recipe.json").read_text())["num_classes"] == 10
@@ -57,7 +57,7 @@ def test_conditional_training_and_sampling_a_chosen_class(tmp_path):
 
 
 def test_minutes_alone_trains_until_the_time_is_up(tmp_path):
-    done = run_cli("train", "--dataset", "digits", "--out", "run", "--minutes", "0.05", cwd=tmp_path)
+    done = run_cli("train", "--dataset", "digits", "--out", "run", "--minutes", "0.05", "--limit", "128", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "for 0.05 minutes" in done.stdout and "stopped by minutes after" in done.stdout
 
@@ -109,11 +109,11 @@ def test_a_folder_at_64_pixels_trains_an_adapted_recipe_that_says_so(tmp_path):
 def test_emoji_train_sample_evaluate_records_the_held_out_designs_and_prints_the_new_checks(tmp_path):
     from gan_utils import emoji, evaluate
 
-    trained = run_cli("train", "--dataset", "emoji", "--out", "run", "--epochs", "1", cwd=tmp_path)
+    trained = run_cli("train", "--dataset", "emoji", "--out", "run", "--epochs", "1", "--limit", "128", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
     dataset = emoji.load()
     held = emoji.heldout(dataset)
-    assert f"on emoji ({(~held).sum()} images)" in trained.stdout and "64x64x3" in trained.stdout
+    assert f"on emoji (128 of {(~held).sum()} images)" in trained.stdout  # 128 drawn from the training part and "64x64x3" in trained.stdout
     recorded = json.loads((tmp_path / "run" / "run.json").read_text())["heldout"]
     assert recorded == sorted(set(dataset.ids[held])) == evaluate.heldout_items(dataset)
     assert json.loads((tmp_path / "run" / "recipe.json").read_text())["resolution"] == 64
@@ -210,6 +210,9 @@ def test_a_folder_without_images_is_refused_in_one_line(tmp_path, contents, mess
     (["project", "nowhere", "--images", "in.npz", "--out", "o.npz", "--space", "z"], "invalid choice: 'z'"),
     (["train", "--dataset", "emoji_pairs", "--out", "r", "--conditional"], "--conditional train GANs"),
     (["train", "--dataset", "cjk_pairs", "--out", "r", "--recipe", "dcgan"], "not a translation recipe"),
+    (["train", "--dataset", "emoji_pairs", "--out", "r", "--limit", "9"], "--limit train GANs"),
+    (["train", "--dataset", "digits", "--out", "r", "--limit", "0"], "expected an integer >= 1, got '0'"),
+    (["train", "--dataset", "digits", "--out", "r", "--limit", "10"], "fewer than one training step's"),
     (["translate", "nowhere", "--images", "in.npz", "--out", "o.npz"], "in.npz does not exist"),
     (["translate", "nowhere", "--images", "in.npz", "--out", "o.png"], "--out must name an .npz file"),
 ])
