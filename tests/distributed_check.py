@@ -40,6 +40,11 @@ def train_weights(recipe, strategy) -> tuple[list[np.ndarray], list[dict]]:
     return [np.asarray(v) for v in result.gan.generator.variables], result.history
 
 
+def norm(arrays) -> float:
+    """The L2 norm of all the arrays together, as if they were one vector."""
+    return float(np.sqrt(sum(np.sum(np.square(a, dtype=np.float64)) for a in arrays)))
+
+
 def main(recipe_name: str) -> None:
     recipe = {"tiny": TINY_RECIPE, "tricks": TINY_TRICKS_RECIPE}[recipe_name]
     # Two replicas of 8. Dropout masks and minibatch std are per replica by design, so they are off here.
@@ -52,8 +57,8 @@ def main(recipe_name: str) -> None:
     print(json.dumps({
         "replicas": mirrored.num_replicas_in_sync,
         **replica_noise(mirrored),
-        "max_weight_difference": max(float(np.abs(a - b).max()) for a, b in zip(single_weights, mirrored_weights)),
-        "max_weight_change": max(float(np.abs(a - b).max()) for a, b in zip(single_weights, start)),
+        "weight_difference": norm(a - b for a, b in zip(single_weights, mirrored_weights)),
+        "weight_change": norm(a - b for a, b in zip(single_weights, start)),
         "single_losses": [[h["d_loss"], h["g_loss"]] for h in single_history],
         "mirrored_losses": [[h["d_loss"], h["g_loss"]] for h in mirrored_history],
     }))

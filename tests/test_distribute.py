@@ -40,6 +40,10 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_one_device(recipe):
     assert result["replicas"] == 2
     assert result["replicas_differ"], "both replicas drew the same noise"
     assert result["joined_matches_single"] == 0.0, "the replicas' draws together are not one device's draw"
-    assert result["max_weight_change"] > 0.01, "training did not move the weights, so the match proves nothing"
-    assert result["max_weight_difference"] < 0.01 * result["max_weight_change"]  # float rounding, not a different run
-    np.testing.assert_allclose(result["mirrored_losses"], result["single_losses"], rtol=1e-4, atol=1e-5)
+    assert result["weight_change"] > 0.1, "training did not move the weights, so the match proves nothing"
+    # Float rounding, not a different run: summing gradients over replicas rounds differently, and Adam, hinge
+    # kinks and the penalties amplify it (tricks: 0.2% of the change in norm, losses 8e-4 apart; tiny: 1e-7).
+    # A run with another seed ends 7.6 apart against a change of 4.7 (tricks, measured). The norm over all
+    # weights, not the largest single weight: Adam turns a near-zero gradient's rounding into a full step.
+    assert result["weight_difference"] < 0.01 * result["weight_change"]
+    np.testing.assert_allclose(result["mirrored_losses"], result["single_losses"], rtol=3e-3, atol=1e-5)
