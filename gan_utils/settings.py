@@ -35,6 +35,7 @@ class Profile:
     toy_samples: int  # points drawn to plot a toy2d generator and count its modes
     d_check_steps: int  # chapter 3: steps of the discriminator's real-versus-noise sanity check
     epochs: int  # chapter 4 and the command line: training epochs of an image GAN
+    run_minutes: float | None  # chapters 4, 5, 7, 8 and 11: each long run also stops after this many minutes
     failure_epochs: int  # chapter 4: epochs of the deliberately unbalanced run
     timing_steps: int  # chapter 4: steps timed to compare eager and tf.function
     classifier_epochs: int  # metrics: epochs of the feature classifier (part of its cache key)
@@ -53,6 +54,7 @@ class Profile:
     folder_epochs: int  # chapter 11: epochs of the run on that folder
     misconception_epochs: int  # misconceptions appendix: epochs of its short GAN run and its regression generator
     modern_epochs: int  # chapter 8: epochs of each brief run of the modern recipes (r3gan, stylegan2) on emoji
+    modern_minutes: float | None  # chapter 8: each of its three runs (two on emoji, one on cjk) also stops after this
     modern_images: int | None  # chapter 8: emoji training images those runs use (None: all of them)
     cjk_epochs: int  # chapter 8: epochs of the run on the Chinese characters
     cjk_images: int | None  # chapter 8: characters (images) it trains on (None: all of the training part)
@@ -85,6 +87,7 @@ PROFILES: dict[str, Profile] = {
         toy_samples=1000,
         d_check_steps=25,
         epochs=2,
+        run_minutes=None,
         failure_epochs=1,
         timing_steps=3,
         classifier_epochs=1,
@@ -103,6 +106,7 @@ PROFILES: dict[str, Profile] = {
         folder_epochs=1,
         misconception_epochs=1,
         modern_epochs=1,
+        modern_minutes=None,
         modern_images=64,
         cjk_epochs=1,
         cjk_images=256,
@@ -132,6 +136,7 @@ PROFILES: dict[str, Profile] = {
         toy_samples=2000,
         d_check_steps=200,
         epochs=100,
+        run_minutes=5.0,  # the book's budget on a slow 2-core machine; a fast one reaches the epochs first
         failure_epochs=15,
         timing_steps=20,
         classifier_epochs=5,
@@ -150,6 +155,7 @@ PROFILES: dict[str, Profile] = {
         folder_epochs=40,
         misconception_epochs=12,
         modern_epochs=6,
+        modern_minutes=2.0,
         modern_images=None,
         cjk_epochs=2,
         cjk_images=None,
@@ -179,6 +185,7 @@ PROFILES: dict[str, Profile] = {
         toy_samples=5000,
         d_check_steps=400,
         epochs=30,
+        run_minutes=None,
         failure_epochs=5,
         timing_steps=50,
         classifier_epochs=5,
@@ -197,6 +204,7 @@ PROFILES: dict[str, Profile] = {
         folder_epochs=60,
         misconception_epochs=30,
         modern_epochs=100,
+        modern_minutes=None,
         modern_images=None,
         cjk_epochs=20,
         cjk_images=None,

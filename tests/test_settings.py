@@ -1,10 +1,13 @@
 """Profiles, their selection, seeding and the banner."""
 import os
+import pathlib
 
 import numpy as np
 import pytest
 
 from gan_utils import settings
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def test_env_variable_overrides_the_hardware_choice():
@@ -77,6 +80,20 @@ def test_eval_epochs_increase_and_end_at_the_profiles_epochs(name):
     profile = settings.PROFILES[name]
     assert list(profile.eval_epochs) == sorted(set(profile.eval_epochs)) and profile.eval_epochs[0] >= 1
     assert profile.eval_epochs[-1] == profile.epochs
+
+
+def test_only_the_cpu_profile_bounds_its_long_runs_by_minutes_within_each_chapters_budget():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("book_timings", ROOT / "benchmarks" / "book_timings.py")
+    book_timings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(book_timings)
+    smoke, cpu, gpu = (settings.PROFILES[n] for n in ("smoke", "cpu", "gpu"))
+    assert smoke.run_minutes is None and gpu.run_minutes is None  # smoke is short by its epochs; gpu trains in full
+    bounded = ["04_training_loop", "05_evaluation", "07_conditional", "11_scaling"]  # one bounded run each
+    for name in bounded:
+        assert 0 < cpu.run_minutes < book_timings.CPU_MINUTES_GOAL[f"book/{name}.ipynb"], name
+        assert "profile.run_minutes" in (ROOT / "book" / f"{name}.ipynb").read_text(), name
 
 
 def test_seed_everything_repeats_python_numpy_and_tensorflow_draws():
