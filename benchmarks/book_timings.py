@@ -227,8 +227,10 @@ def build(profile: str, out: pathlib.Path, toc: pathlib.Path | None = None) -> i
     rows = [{"notebook": f"{docname}.ipynb", "profile": profile, "seconds": entry["seconds"], "peak_mb": peak,
              "error": None} for (docname, entry), peak in zip(executed, peaks)]
     print("rebuilding with nothing changed ...", flush=True)
+    report_path.unlink()  # so that a rebuild which fails early cannot be read from the first build's report
     code, again, _ = watch(command, env, out / "rebuild.log")
-    rerun = [name for name, entry in json.loads(report_path.read_text()).items() if entry["executed"]]
+    rerun = ([name for name, entry in json.loads(report_path.read_text()).items() if entry["executed"]]
+             if report_path.is_file() else ["(no report: see rebuild.log)"])
     report(rows)
     print(f"whole build from an empty cache: {seconds:.0f} s ({seconds / 60:.1f} min; goal <= {BUILD_MINUTES_GOAL} "
           f"min: {'ok' if seconds <= 60 * BUILD_MINUTES_GOAL else 'OVER'}), {len(rows)} notebooks executed, "
