@@ -1,5 +1,9 @@
-"""Small shared objects for the training tests: recipes and a dataset that train in well under a second."""
+"""Small shared objects for the tests: recipes and a dataset that train in well under a second, and a loader for
+the scripts that are not part of a package."""
 import dataclasses
+import importlib.util
+import pathlib
+import sys
 
 from gan_utils import data
 from gan_utils.recipes import Recipe
@@ -56,3 +60,12 @@ def fetched(name: str) -> bool:
     except registry.FetchError:
         return False
     return True
+
+
+def load_script(path: pathlib.Path):
+    """A script outside the package (benchmarks/, book/figures/), imported as a module named after its file."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a script's dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

@@ -1,6 +1,5 @@
 """Every benchmark runs end to end in its --smoke mode, so none of them breaks unnoticed; the time-to-quality
 goals are judged right."""
-import importlib.util
 import os
 import pathlib
 import re
@@ -8,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from fixtures import fetched
+from fixtures import fetched, load_script
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = sorted((ROOT / "benchmarks").glob("*.py"))
@@ -70,11 +69,7 @@ def _check_throughput_rows(stdout):
 
 
 def _time_to_quality():
-    spec = importlib.util.spec_from_file_location("time_to_quality", ROOT / "benchmarks" / "time_to_quality.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "benchmarks" / "time_to_quality.py")
 
 
 def _run(recipe, fids, ratio=1.3, copies=0.0):
@@ -133,10 +128,7 @@ def test_time_to_quality_table_and_checkpoints_give_mean_and_range_over_seeds():
 
 
 def _choose_best():
-    spec = importlib.util.spec_from_file_location("choose_best", ROOT / "benchmarks" / "choose_best.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "benchmarks" / "choose_best.py")
 
 
 def test_choose_best_uses_seeds_the_chapter_does_not_report():
@@ -260,9 +252,7 @@ def test_time_to_quality_on_emoji_runs_in_smoke_mode_and_reports_its_goals():
 
 def test_book_timings_build_mode_finds_each_kernels_peak_memory(tmp_path):
     """--build's watcher: every kernel below the watched command is found, in start order, with its peak RSS."""
-    spec = importlib.util.spec_from_file_location("book_timings", ROOT / "benchmarks" / "book_timings.py")
-    timings = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(timings)
+    timings = load_script(ROOT / "benchmarks" / "book_timings.py")
     kernel = ("import sys, time, numpy as np; block = np.ones(int(sys.argv[1]) * 2**20 // 8); time.sleep(2.5)"
               "  # ipykernel stand-in")
     parent = (f"import subprocess, sys; [subprocess.run([sys.executable, '-c', {kernel!r}, str(mb)]) "

@@ -1,11 +1,10 @@
 """The landing page's figure is what book/figures/front_grid.py makes from the showcase (seed 0, no selection),
 and the page shows it with the emoji attribution."""
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
-from fixtures import fetched
+from fixtures import fetched, load_script
 from PIL import Image
 
 from gan_utils import emoji
@@ -15,10 +14,7 @@ SCRIPT = ROOT / "book" / "figures" / "front_grid.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("front_grid", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_tiles_lay_images_out_row_by_row_with_white_gaps():

@@ -4,6 +4,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from fixtures import load_script
 
 from gan_utils import settings
 
@@ -83,11 +84,7 @@ def test_eval_epochs_increase_and_end_at_the_profiles_epochs(name):
 
 
 def test_only_the_cpu_profile_bounds_its_long_runs_by_minutes_within_each_chapters_budget():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("book_timings", ROOT / "benchmarks" / "book_timings.py")
-    book_timings = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(book_timings)
+    book_timings = load_script(ROOT / "benchmarks" / "book_timings.py")
     smoke, cpu, gpu = (settings.PROFILES[n] for n in ("smoke", "cpu", "gpu"))
     for field in ("run_minutes", "modern_minutes"):  # smoke is short by its epochs; gpu trains in full
         assert getattr(smoke, field) is None and getattr(gpu, field) is None, field
