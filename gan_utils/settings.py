@@ -35,7 +35,7 @@ class Profile:
     toy_samples: int  # points drawn to plot a toy2d generator and count its modes
     d_check_steps: int  # chapter 3: steps of the discriminator's real-versus-noise sanity check
     epochs: int  # chapter 4 and the command line: training epochs of an image GAN
-    run_minutes: float | None  # chapters 4, 5, 7, 8 and 11: each long run also stops after this many minutes
+    run_minutes: float | None  # chapters 4, 5, 7 and 11: each long run also stops after this many minutes
     failure_epochs: int  # chapter 4: epochs of the deliberately unbalanced run
     timing_steps: int  # chapter 4: steps timed to compare eager and tf.function
     classifier_epochs: int  # metrics: epochs of the feature classifier (part of its cache key)
@@ -136,24 +136,24 @@ PROFILES: dict[str, Profile] = {
         toy_samples=2000,
         d_check_steps=200,
         epochs=100,
-        run_minutes=5.0,  # the book's budget on a slow 2-core machine; a fast one reaches the epochs first
-        failure_epochs=8,  # D(G(z)) falls below 0.01 within 3 epochs on digits (2026-12-01)
+        run_minutes=3.0,  # the book's budget on a slow 2-core machine; a fast one reaches the epochs first
+        failure_epochs=5,  # D(G(z)) falls below 0.01 within 3 epochs on digits (2026-12-01)
         timing_steps=20,
         classifier_epochs=5,
         eval_samples=1000,
         eval_epochs=(1, 3, 10, 30, 100),
-        comparison_epochs=3,
+        comparison_epochs=2,
         comparison_seeds=5,
-        comparison_images=None,
-        leak_epochs=20,
+        comparison_images=384,  # 35 runs of 12 steps: each run's setup and scoring cost as much as its steps
+        leak_epochs=30,
         conditional_epochs=60,
         per_class_samples=100,
         coverage_images=4000,
-        coverage_epochs=10,
+        coverage_epochs=5,
         coverage_samples=3000,
         folder_images=1000,
         folder_epochs=40,
-        misconception_epochs=12,
+        misconception_epochs=6,
         modern_epochs=6,
         modern_minutes=3.0,
         modern_images=None,
