@@ -15,9 +15,11 @@ MB means 2**20 bytes.
     python benchmarks/book_timings.py --build --out /tmp/book-cpu  # the whole `jupyter-book build`, then a rebuild
 
 --build runs the README's build command (`jupyter-book build`, output in --out, whose cache must be empty) and
-times it; per notebook it reports the seconds the build's report gives (_build/execution.json) and the peak RSS of
-the kernel that executed it (VmHWM, a high-water mark read from /proc every second; kernels start in the order
-their notebooks finish). Then it builds again with nothing changed and times that.
+times it, with GAN_BOOK_CACHE set to a new book cache in --out that holds only the fetched data, as on a fresh
+clone after `fetch all` (the classifiers and reference features are made inside the measured time). Per notebook
+it reports the seconds the build's report gives (_build/execution.json) and the peak RSS of the kernel that
+executed it (VmHWM, a high-water mark read from /proc every second; kernels start in the order their notebooks
+finish). Then it builds again with nothing changed and times that.
 
 Budget goals (reported, never asserted in tests): smoke <= 60 s per notebook; cpu: each notebook within its
 minutes in CPU_MINUTES_GOAL, peak < 4096 MB, the whole build from an empty cache <= 70 minutes, and a rebuild with
@@ -45,13 +47,19 @@ CPU_PEAK_MB_GOAL = 4096
 SMOKE_ARRAY_MB = 200
 BUILD_MINUTES_GOAL = 70
 REBUILD_SECONDS_GOAL = 120
-CPU_MINUTES_GOAL = {  # each notebook's cpu budget, from its issue (chapters 1, 6, 8, 9, 10) or set with the book's
+# Each notebook's cpu budget, from its issue (chapters 1, 6, 8, 9, 10) or set with the book; each is a ceiling
+# for one notebook, so they add up to more than BUILD_MINUTES_GOAL, which bounds the whole build. Chapter 7 (a
+# bounded run, then two coverage runs) and the appendix (two short runs) were raised from 8 and 3 minutes after
+# the 2026-12-01 build from an empty cache measured them at 553 and 261 s within a 61.5-minute book.
+CPU_MINUTES_GOAL = {
     "book/01_theory.ipynb": 5, "book/02_generator.ipynb": 5, "book/03_discriminator.ipynb": 5,
     "book/04_training_loop.ipynb": 8, "book/05_evaluation.ipynb": 8, "book/06_quality.ipynb": 15,
-    "book/07_conditional.ipynb": 8, "book/08_modern.ipynb": 10, "book/09_editing.ipynb": 8,
+    "book/07_conditional.ipynb": 10, "book/08_modern.ipynb": 10, "book/09_editing.ipynb": 8,
     "book/10_translation.ipynb": 10, "book/11_scaling.ipynb": 8, "book/datasets.ipynb": 3,
-    "book/appendix_misconceptions.ipynb": 3,
+    "book/appendix_misconceptions.ipynb": 5,
 }
+FETCHED_FOLDERS = ("packages", "datasets")  # what `python -m gan_utils fetch all` writes in the book's cache
+FRESH_CACHE = "gan_book_cache"  # --build's own book cache, in --out
 KERNEL_MARK = "ipykernel"  # in the command line of every Jupyter kernel process
 POLL_SECONDS = 1.0  # VmHWM only rises, so a poll misses at most a kernel's last second
 
@@ -201,19 +209,38 @@ def watch(command: list[str], env: dict, log: pathlib.Path) -> tuple[int, float,
     return process.returncode, time.perf_counter() - start, list(kernels.values())
 
 
+def fresh_book_cache(out: pathlib.Path) -> pathlib.Path:
+    """A book cache in `out` that holds only what `fetch all` puts in the book's cache (linked, not copied).
+
+    The build then starts as on a fresh clone: every classifier and reference feature a chapter needs is made
+    by the first chapter that needs it, inside the measured time.
+    """
+    from gan_utils import settings  # numpy only: no TensorFlow in the watching process
+
+    source = settings.cache_dir()
+    fresh = out / FRESH_CACHE
+    fresh.mkdir(parents=True)
+    for name in FETCHED_FOLDERS:
+        if (source / name).is_dir():
+            (fresh / name).symlink_to((source / name).resolve(), target_is_directory=True)
+    return fresh
+
+
 def build(profile: str, out: pathlib.Path, toc: pathlib.Path | None = None) -> int:
-    """Times the book's build from an empty cache in `out`, per notebook, then a rebuild with nothing changed."""
+    """Times the book's build from empty caches in `out`, per notebook, then a rebuild with nothing changed."""
     report_path = out / "_build" / "execution.json"
-    if (out / "_build" / ".jupyter_cache").exists():
-        print(f"{out}/_build/.jupyter_cache exists: --build measures a build from an empty cache, so give a new "
-              "--out folder or delete that one", file=sys.stderr)
+    used = [path for path in (out / "_build" / ".jupyter_cache", out / FRESH_CACHE) if path.exists()]
+    if used:
+        print(f"{used[0]} exists: --build measures a build from empty caches, so give a new --out folder or delete "
+              "that one", file=sys.stderr)
         return 1
     out.mkdir(parents=True, exist_ok=True)
     jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book if jupyter_book.exists() else "jupyter-book"), "build", str(ROOT),
                "--path-output", str(out), *(["--toc", str(toc)] if toc else [])]
-    env = dict(os.environ, GAN_BOOK_PROFILE=profile)
-    print(f"building the book in the {profile} profile into {out} ...", flush=True)
+    env = dict(os.environ, GAN_BOOK_PROFILE=profile, GAN_BOOK_CACHE=str(fresh_book_cache(out)))
+    print(f"building the book in the {profile} profile into {out}, with a book cache that holds only the fetched "
+          f"data ({env['GAN_BOOK_CACHE']}) ...", flush=True)
     code, seconds, peaks = watch(command, env, out / "build.log")
     if code != 0 or not report_path.is_file():
         print(f"the build failed (exit {code}); see {out / 'build.log'}", file=sys.stderr)

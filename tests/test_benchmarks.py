@@ -261,3 +261,17 @@ def test_book_timings_build_mode_finds_each_kernels_peak_memory(tmp_path):
     assert code == 0 and seconds > 4
     assert len(peaks) == 2, peaks  # the third child is no kernel
     assert 60 <= peaks[0] < 180 <= peaks[1] < 180 + 200, peaks  # each at least its array, in start order
+
+
+def test_book_timings_build_starts_from_a_book_cache_holding_only_the_fetched_data(tmp_path, monkeypatch):
+    """--build's book cache links the fetched packages and datasets and nothing the book trains (classifiers)."""
+    timings = load_script(ROOT / "benchmarks" / "book_timings.py")
+    cache = tmp_path / "cache"
+    for name in ("packages", "datasets", "classifier-digits-0123"):
+        (cache / name).mkdir(parents=True)
+        (cache / name / "file").write_text(name)
+    monkeypatch.setenv("GAN_BOOK_CACHE", str(cache))
+    fresh = timings.fresh_book_cache(tmp_path / "out")
+    assert sorted(p.name for p in fresh.iterdir()) == ["datasets", "packages"]
+    assert all((fresh / name / "file").read_text() == name for name in ("datasets", "packages"))
+    assert timings.build("cpu", tmp_path / "out") == 1  # its cache exists: no build, a clear refusal
