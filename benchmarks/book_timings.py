@@ -16,10 +16,10 @@ MB means 2**20 bytes.
 
 --build runs the README's build command (`jupyter-book build`, output in --out, whose cache must be empty) and
 times it, with GAN_BOOK_CACHE set to a new book cache in --out that holds only the fetched data, as on a fresh
-clone after `fetch all` (the classifiers and reference features are made inside the measured time). Per notebook
-it reports the seconds the build's report gives (_build/execution.json) and the peak RSS of the kernel that
-executed it (VmHWM, a high-water mark read from /proc every second; kernels start in the order their notebooks
-finish). Then it builds again with nothing changed and times that.
+clone after `fetch all` (the reference features, and the classifiers that are not shipped, are made inside the
+measured time). Per notebook it reports the seconds the build's report gives (_build/execution.json) and the peak
+RSS of the kernel that executed it (VmHWM, a high-water mark read from /proc every second; kernels start in the
+order their notebooks finish). Then it builds again with nothing changed and times that.
 
 Budget goals (reported, never asserted in tests): smoke <= 60 s per notebook; cpu: each notebook within its
 minutes in CPU_MINUTES_GOAL, peak < 4096 MB, the whole build from an empty cache <= 70 minutes, and a rebuild with

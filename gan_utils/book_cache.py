@@ -4,7 +4,8 @@ Jupyter Book's cache (`execute_notebooks: cache`) keys a notebook by its code ce
 gan_utils module, profile, fetched dataset or results file would leave stale outputs in the book. Listed as a
 Sphinx extension in _config.yml, this module fingerprints what else each notebook depends on:
   - the profile it runs in (GAN_BOOK_PROFILE, or gpu/cpu by hardware, as the notebook itself decides);
-  - the source of every gan_utils module it imports, followed through gan_utils' own imports;
+  - the source of every gan_utils module it imports, followed through gan_utils' own imports, and the files in
+    gan_utils that are not Python (the shipped feature classifiers);
   - every file or folder outside its own folder that its code names by a relative path ("../showcase/...");
   - for a notebook that reads fetched files (the emoji, the CJK fonts), which are there (names, sizes, times).
 The fingerprint each cache record was executed with is kept beside the cache. A notebook whose fingerprint
@@ -102,6 +103,11 @@ def named_paths(code: str, folder: pathlib.Path) -> list[pathlib.Path]:
     return sorted(paths)
 
 
+def package_data(root: pathlib.Path, package: str = PACKAGE) -> list[pathlib.Path]:
+    """The package's files that are not Python source or bytecode (the shipped classifiers), sorted."""
+    return sorted(p for p in (root / package).rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc"))
+
+
 def _hash_path(digest, path: pathlib.Path) -> None:
     """Feeds a file's bytes, or every file under a folder with its relative name, to the digest."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
@@ -131,8 +137,8 @@ def profile_name() -> str:
 
 def notebook_inputs(notebook: pathlib.Path, book_root: pathlib.Path, *, profile: str, fetched: dict,
                     package: str = PACKAGE, modules_root: pathlib.Path | None = None) -> dict:
-    """What a notebook's outputs depend on besides its code: {profile, modules (relative to the folder holding the
-    package, by default as imported), paths (relative to the book's root), fetched}."""
+    """What a notebook's outputs depend on besides its code: {profile, modules and package_data (relative to the
+    folder holding the package, by default as imported), paths (relative to the book's root), fetched}."""
     import nbformat
 
     modules_root = code_root(package) if modules_root is None else modules_root
@@ -142,15 +148,18 @@ def notebook_inputs(notebook: pathlib.Path, book_root: pathlib.Path, *, profile:
     book_root = book_root.resolve()
     return {"profile": profile,
             "modules": {name: str(path.relative_to(modules_root)) for name, path in sorted(modules.items())},
+            "package_data": [str(p.relative_to(modules_root)) for p in package_data(modules_root, package)]
+            if modules else [],
             "paths": [str(p.relative_to(book_root)) for p in named_paths(code, notebook.parent)
                       if p.is_relative_to(book_root)],
             "fetched": {name: state for name, state in sorted(fetched.items()) if name in modules}}
 
 
 def fingerprint(inputs: dict, book_root: pathlib.Path, modules_root: pathlib.Path) -> str:
-    """The sha256 of a notebook's inputs: the listing itself and the bytes of every module and path in it."""
+    """The sha256 of a notebook's inputs: the listing itself and the bytes of every module, package file and path
+    in it."""
     digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
-    for relative in inputs["modules"].values():
+    for relative in [*inputs["modules"].values(), *inputs["package_data"]]:
         _hash_path(digest, modules_root / relative)
     for relative in inputs["paths"]:
         _hash_path(digest, book_root / relative)

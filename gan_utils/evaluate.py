@@ -70,12 +70,16 @@ def heldout_items(dataset: data.ImageDataset) -> list:
     return held.tolist() if dataset.ids is None else sorted(set(dataset.ids[held].tolist()))
 
 
+def classifier_settings_for(dataset_name: str, profile: Profile) -> features.ClassifierSettings:
+    """How the profile trains the dataset's feature classifier (its epochs scaled by features.EPOCH_SCALE)."""
+    return features.ClassifierSettings(epochs=profile.classifier_epochs * features.EPOCH_SCALE.get(dataset_name, 1))
+
+
 def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifier", verbose: bool = True) -> Reference:
     """The Reference for `dataset_name`, with the dataset's own classifier (trained or loaded from the
     cache with the profile's settings) or InceptionV3 as the extractor."""
     dataset = data.load(dataset_name)
-    classifier_settings = features.ClassifierSettings(
-        epochs=profile.classifier_epochs * features.EPOCH_SCALE.get(dataset_name, 1))
+    classifier_settings = classifier_settings_for(dataset_name, profile)
     if extractor == "classifier":
         chosen = features.dataset_classifier(dataset, classifier_settings, verbose=verbose)
     elif extractor == "inception":

@@ -10,12 +10,18 @@ import dataclasses
 import hashlib
 import inspect
 import json
+import pathlib
 
 import keras
 import numpy as np
 
-from gan_utils import checkpoints, settings
+from gan_utils import checkpoints, registry, settings
 from gan_utils.data import ImageDataset, check_images, heldout_groups
+
+# The cpu and gpu profiles' classifiers of the 64x64 datasets (emoji, cjk), trained by
+# benchmarks/ship_classifiers.py: they take minutes to train on 2 cores, and every reader (and every Colab
+# runtime) would otherwise train the same one again. Each is <dataset>-<key>.npz with a .json record beside it.
+SHIPPED_DIR = pathlib.Path(__file__).with_name("classifiers")
 
 
 class FeatureExtractorUnavailableError(ConnectionError):
@@ -107,10 +113,13 @@ class FeatureExtractor:
 
 
 def _code_version() -> str:
-    """gan_utils' version plus a hash of this module's source: any change retrains the classifiers."""
+    """gan_utils' version plus a hash of the code that splits the data and builds and trains the classifier: a
+    change to any of it retrains the classifiers (and outdates the shipped ones); a change elsewhere does not."""
     from gan_utils import __version__
 
-    source = inspect.getsource(inspect.getmodule(_code_version))
+    training_code = (ClassifierSettings, split_indices, evaluation_split, heldout_groups, classifier_targets,
+                     head_sizes, _build_classifier, _train_classifier)
+    source = "".join(inspect.getsource(code) for code in training_code) + json.dumps(CLASSIFIER_HEADS)
     return f"{__version__}-{hashlib.sha256(source.encode()).hexdigest()[:12]}"
 
 
@@ -135,7 +144,13 @@ def classifier_targets(dataset: ImageDataset) -> dict[str, np.ndarray]:
     return {"classes": dataset.labels, **{f: dataset.factors[f] for f in CLASSIFIER_HEADS.get(dataset.name, ())}}
 
 
-def _build_classifier(resolution: int, channels: int, head_sizes: dict[str, int], s: ClassifierSettings) -> keras.Model:
+def head_sizes(dataset: ImageDataset) -> dict[str, int]:
+    """The classifier's heads in the order it builds them, each with its number of classes."""
+    return {name: len(dataset.class_names) if name == "classes" else int(values.max()) + 1
+            for name, values in classifier_targets(dataset).items()}
+
+
+def _build_classifier(resolution: int, channels: int, sizes: dict[str, int], s: ClassifierSettings) -> keras.Model:
     """A small CNN whose penultimate layer ("features") gives the feature vectors, with one softmax per head.
 
     Flatten rather than global pooling keeps where strokes are, which is most of what tells digits apart. Above
@@ -150,22 +165,29 @@ def _build_classifier(resolution: int, channels: int, head_sizes: dict[str, int]
     x = keras.layers.Flatten(name="flatten")(x)
     features = keras.layers.Dense(s.feature_dim, activation="relu", name="features")(x)
     outputs = {name: keras.layers.Dense(size, activation="softmax", name=name)(features)
-               for name, size in head_sizes.items()}
+               for name, size in sizes.items()}
     return keras.Model(inputs, outputs, name="feature_classifier")
 
 
 def dataset_classifier(dataset: ImageDataset, classifier_settings: ClassifierSettings, *,
                        verbose: bool = True) -> FeatureExtractor:
-    """The dataset's own classifier as a feature extractor, trained once and then loaded from the cache."""
+    """The dataset's own classifier as a feature extractor: loaded from the cache, else the shipped one trained with
+    these settings by this code (SHIPPED_DIR), else trained here and cached."""
     if dataset.labels is None or dataset.class_names is None:
         raise ValueError(f"{dataset.name} has no labels, so no classifier can be trained on it; "
                          "use the inception extractor (online) or a labelled dataset.")
     key = classifier_key(dataset, classifier_settings)
     folder = settings.cache_dir() / f"classifier-{dataset.name}-{key}"
     model_path, meta_path = folder / "model.keras", folder / "meta.json"
+    shipped = SHIPPED_DIR / f"{dataset.name}-{key}.json"
     if model_path.exists() and meta_path.exists():
         classifier = keras.saving.load_model(model_path, safe_mode=True)
         accuracy = checkpoints.read_json(meta_path)["held_out_accuracy"]
+    elif shipped.exists():
+        classifier, accuracy = load_shipped(shipped, dataset, classifier_settings)
+        if verbose:
+            print(f"loaded the {dataset.name} feature classifier shipped with the book ({shipped.stem}): label "
+                  f"accuracy {accuracy:.3f} on the images it never saw", flush=True)
     else:
         classifier, accuracy = _train_classifier(dataset, classifier_settings, verbose)
         checkpoints.save_model(model_path, classifier)
@@ -179,6 +201,47 @@ def dataset_classifier(dataset: ImageDataset, classifier_settings: ClassifierSet
                             heads=classifier)
 
 
+def load_shipped(record_path: pathlib.Path, dataset: ImageDataset, s: ClassifierSettings) -> tuple[keras.Model, float]:
+    """A shipped classifier and its held-out accuracy, its weights checked against the record's sha256."""
+    record = checkpoints.read_json(record_path)
+    weights = record_path.with_suffix(".npz")
+    found = registry.sha256(weights) if weights.exists() else "no file"
+    if found != record["weights_sha256"]:
+        raise ValueError(f"{weights} has sha256 {found}, but {record_path.name} records {record['weights_sha256']}: "
+                         "the file is damaged or altered. Restore it (git checkout gan_utils/classifiers) or delete "
+                         "both files to train the classifier here.")
+    if record["head_sizes"] != head_sizes(dataset):
+        raise ValueError(f"{record_path.name} was trained with heads {record['head_sizes']}, but {dataset.name} now "
+                         f"has {head_sizes(dataset)}; retrain it: python benchmarks/ship_classifiers.py")
+    classifier = _build_classifier(dataset.resolution, dataset.channels, head_sizes(dataset), s)
+    with np.load(weights) as stored:
+        classifier.set_weights([stored[f"w{i:03d}"] for i in range(len(stored.files))])
+    return classifier, record["held_out_accuracy"]
+
+
+def ship_classifier(dataset: ImageDataset, classifier_settings: ClassifierSettings, folder=SHIPPED_DIR,
+                    verbose: bool = True, record: dict | None = None) -> pathlib.Path:
+    """Train the dataset's classifier afresh and write it into `folder` as a shipped classifier: its float32
+    weights (<dataset>-<key>.npz) and a record (.json) with their sha256, its heads, accuracy and training time,
+    and whatever `record` adds (licence, attribution)."""
+    import time
+
+    key = classifier_key(dataset, classifier_settings)
+    started = time.perf_counter()
+    classifier, accuracy = _train_classifier(dataset, classifier_settings, verbose)
+    seconds = time.perf_counter() - started
+    weights = pathlib.Path(folder) / f"{dataset.name}-{key}.npz"
+    with checkpoints.atomic_path(weights) as temporary, open(temporary, "wb") as handle:
+        np.savez_compressed(handle, **{f"w{i:03d}": value for i, value in enumerate(classifier.get_weights())})
+    record = {**(record or {}), "dataset": dataset.name, "key": key, "held_out_accuracy": accuracy,
+              "head_sizes": head_sizes(dataset),
+              "settings": dataclasses.asdict(classifier_settings), "code": _code_version(),
+              "training_seconds": round(seconds, 1), "machine": settings.machine_info(),
+              "weights_sha256": registry.sha256(weights)}
+    checkpoints.write_text(weights.with_suffix(".json"), json.dumps(record, indent=2))
+    return weights
+
+
 def _train_classifier(dataset: ImageDataset, s: ClassifierSettings, verbose: bool) -> tuple[keras.Model, float]:
     """The classifier, trained on evaluation_split's classifier part, and its label accuracy on everything else."""
     import time
@@ -187,9 +250,7 @@ def _train_classifier(dataset: ImageDataset, s: ClassifierSettings, verbose: boo
     classifier_idx, reference_idx, held_idx = evaluation_split(len(dataset), s.held_out_fraction, s.seed,
                                                                dataset.groups)
     unseen = np.concatenate([reference_idx, held_idx])
-    targets = classifier_targets(dataset)
-    sizes = {"classes": len(dataset.class_names),
-             **{name: int(values.max()) + 1 for name, values in targets.items() if name != "classes"}}
+    targets, sizes = classifier_targets(dataset), head_sizes(dataset)
     settings.seed_everything(s.seed)
     classifier = _build_classifier(dataset.resolution, dataset.channels, sizes, s)
     classifier.compile(optimizer=keras.optimizers.Adam(s.learning_rate),

@@ -19,6 +19,7 @@ FIGURES = {"book_timings.py": ["seconds", "peak MB", "machine:"],
            "inversion.py": ["held-out emoji into w+", "PSNR mean", "design kept", "machine:"],
            "translation.py": ["target style", "retrieval", "kept", "reconstruction L1", "goal:", "machine:"],
            "tune_modern.py": ["FID", "r3gan, paper's rate", "stylegan2, gamma 0.1", "machine:"],
+           "ship_classifiers.py": ["shipped", "reloaded: held-out accuracy", "machine:"],
            "train_showcase.py": ["FID", "x the floor", "shipped", "reloaded and sampled (4, 64, 64, 3)", "machine:"],
            "throughput.py": ["median", "trainer overhead", "speed against", "peak MB", "machine:", "load average"],
            "time_to_quality.py": ["FID", "memorisation ratio", "best FID", "min to", "speed-up", "does not degrade",
@@ -275,3 +276,11 @@ def test_book_timings_build_starts_from_a_book_cache_holding_only_the_fetched_da
     assert sorted(p.name for p in fresh.iterdir()) == ["datasets", "packages"]
     assert all((fresh / name / "file").read_text() == name for name in ("datasets", "packages"))
     assert timings.build("cpu", tmp_path / "out") == 1  # its cache exists: no build, a clear refusal
+
+
+def test_the_shipped_classifiers_are_those_of_this_training_code():
+    """A change to how the classifiers train outdates the shipped ones: this fails until they are trained again."""
+    if not (fetched("emoji") and fetched("cjk")):
+        pytest.skip("the emoji and CJK files are not fetched: python -m gan_utils fetch all")
+    ship = load_script(ROOT / "benchmarks" / "ship_classifiers.py")
+    assert ship.check(ship.features.SHIPPED_DIR), "outdated: run python benchmarks/ship_classifiers.py"

@@ -64,6 +64,8 @@ def test_the_fingerprint_changes_with_each_input_and_only_with_them(tmp_path):
     assert _fingerprint(tmp_path, notebook) == first  # nothing changed
 
     (tmp_path / "pkg" / "e.py").write_text("# a module the notebook never imports\n")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"bytecode")
     (tmp_path / "book" / "notes.md").write_text("a file in the notebook's own folder")
     assert _fingerprint(tmp_path, notebook) == first
     assert _fingerprint(tmp_path, notebook, fetched={"pkg.e": [["f.tgz", 1, 2]]}) == first  # e not imported
@@ -75,7 +77,12 @@ def test_the_fingerprint_changes_with_each_input_and_only_with_them(tmp_path):
     changes.append(_fingerprint(tmp_path, notebook))
     changes.append(_fingerprint(tmp_path, notebook, profile="cpu"))
     changes.append(_fingerprint(tmp_path, notebook, fetched={"pkg.b": [["f.tgz", 1, 2]]}))
-    assert len({first, *changes}) == 5
+    (tmp_path / "pkg" / "classifiers").mkdir()
+    (tmp_path / "pkg" / "classifiers" / "w.npz").write_bytes(b"weights")  # the package's data: a shipped classifier
+    changes.append(_fingerprint(tmp_path, notebook, fetched={"pkg.b": [["f.tgz", 1, 2]]}))
+    (tmp_path / "pkg" / "classifiers" / "w.npz").write_bytes(b"retrained")
+    changes.append(_fingerprint(tmp_path, notebook, fetched={"pkg.b": [["f.tgz", 1, 2]]}))
+    assert len({first, *changes}) == 7
 
 
 def test_the_real_chapters_depend_on_what_they_read():

@@ -1,5 +1,6 @@
 """Feature extractors: the cached dataset classifier, InceptionV3 offline, and cached real features."""
 import dataclasses
+import json
 
 import keras
 import numpy as np
@@ -76,10 +77,50 @@ def test_cache_key_changes_with_training_settings_and_dataset(shapes):
 def test_classifier_is_trained_once_then_loaded_from_the_cache(cache, shapes, monkeypatch):
     first = features.dataset_classifier(shapes, WEAK, verbose=False)
     assert 0 <= first.accuracy <= 1 and len(list(cache.glob("classifier-shapes-*/model.keras"))) == 1
-    monkeypatch.setattr(features, "_train_classifier", lambda *a: pytest.fail("retrained a cached classifier"))
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("retrained a cached classifier"))
     second = features.dataset_classifier(shapes, WEAK, verbose=False)
     assert second.accuracy == first.accuracy
     np.testing.assert_allclose(second.features(shapes.images[:5]), first.features(shapes.images[:5]), atol=1e-5)
+
+
+def test_a_shipped_classifier_is_loaded_instead_of_trained_and_is_the_one_training_gives(tmp_path, shapes,
+                                                                                        monkeypatch):
+    shipped = tmp_path / "shipped"
+    weights = features.ship_classifier(shapes, WEAK, shipped, verbose=False)
+    record = json.loads(weights.with_suffix(".json").read_text())
+    assert record["key"] == features.classifier_key(shapes, WEAK) and record["head_sizes"] == {"classes": 3}
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "trained"))
+    trained = features.dataset_classifier(shapes, WEAK, verbose=False)  # no shipped classifier here: trains
+    monkeypatch.setattr(features, "SHIPPED_DIR", shipped)
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "empty"))
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("trained despite a shipped classifier"))
+    loaded = features.dataset_classifier(shapes, WEAK, verbose=False)
+    assert loaded.accuracy == trained.accuracy == record["held_out_accuracy"]
+    np.testing.assert_array_equal(loaded.features(shapes.images[:8]), trained.features(shapes.images[:8]))
+    np.testing.assert_array_equal(loaded.probabilities(shapes.images[:8]), trained.probabilities(shapes.images[:8]))
+    assert not list((tmp_path / "empty").glob("classifier-*"))  # nothing trained, nothing cached
+
+
+def test_a_damaged_shipped_classifier_gets_a_clear_error(tmp_path, shapes, monkeypatch):
+    weights = features.ship_classifier(shapes, WEAK, tmp_path / "shipped", verbose=False)
+    weights.write_bytes(weights.read_bytes()[:-10])
+    monkeypatch.setattr(features, "SHIPPED_DIR", tmp_path / "shipped")
+    monkeypatch.setenv(settings.CACHE_ENV, str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match="damaged or altered.*git checkout gan_utils/classifiers"):
+        features.dataset_classifier(shapes, WEAK, verbose=False)
+
+
+def test_the_key_follows_the_code_that_trains_the_classifier(shapes, monkeypatch):
+    before = features.classifier_key(shapes, WEAK)
+    monkeypatch.setattr(features, "CLASSIFIER_HEADS", {**features.CLASSIFIER_HEADS, "shapes": ("colour",)})
+    assert features.classifier_key(shapes, WEAK) != before  # what the classifier learns
+    monkeypatch.undo()
+
+    def another_build(resolution, channels, sizes, s):
+        return None
+
+    monkeypatch.setattr(features, "_build_classifier", another_build)  # how it is built
+    assert features.classifier_key(shapes, WEAK) != before
 
 
 def test_classifier_is_deterministic_from_its_seed(tmp_path, shapes, monkeypatch):
