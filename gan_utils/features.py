@@ -238,7 +238,7 @@ def ship_classifier(dataset: ImageDataset, classifier_settings: ClassifierSettin
               "settings": dataclasses.asdict(classifier_settings), "code": _code_version(),
               "training_seconds": round(seconds, 1), "machine": settings.machine_info(),
               "weights_sha256": registry.sha256(weights)}
-    checkpoints.write_text(weights.with_suffix(".json"), json.dumps(record, indent=2))
+    checkpoints.write_text(weights.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     return weights
 
 
