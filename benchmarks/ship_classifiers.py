@@ -18,8 +18,6 @@ import pathlib
 import sys
 import tempfile
 
-import numpy as np
-
 from gan_utils import cjk, data, emoji, evaluate, features, settings
 
 DATASETS = {"emoji": emoji.ATTRIBUTION, "cjk": cjk.ATTRIBUTION}  # the 64x64 datasets, with their data's attribution
@@ -68,14 +66,9 @@ def reload_check(dataset: data.ImageDataset, classifier_settings: features.Class
     never saw: the same as the recorded one unless the weights did not survive the round trip."""
     key = features.classifier_key(dataset, classifier_settings)
     model, recorded = features.load_shipped(folder / f"{dataset.name}-{key}.json", dataset, classifier_settings)
-    _, reference_idx, held_idx = features.evaluation_split(len(dataset), classifier_settings.held_out_fraction,
-                                                           classifier_settings.seed, dataset.groups)
-    unseen = np.concatenate([reference_idx, held_idx])
-    predicted = model.predict(dataset.images[unseen], batch_size=256, verbose=0)["classes"].argmax(axis=1)
-    accuracy = float(np.mean(predicted == dataset.labels[unseen]))
+    accuracy = features.held_out_accuracy(model, dataset, classifier_settings)
     same = abs(accuracy - recorded) < 1e-9
-    print(f"reloaded: held-out accuracy {accuracy:.4f} on {len(unseen)} images, recorded {recorded:.4f}: "
-          f"{'the same' if same else 'DIFFERENT'}")
+    print(f"reloaded: held-out accuracy {accuracy:.4f}, recorded {recorded:.4f}: {'the same' if same else 'DIFFERENT'}")
     return same
 
 

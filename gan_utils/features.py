@@ -118,7 +118,7 @@ def _code_version() -> str:
     from gan_utils import __version__
 
     training_code = (ClassifierSettings, split_indices, evaluation_split, heldout_groups, classifier_targets,
-                     head_sizes, _build_classifier, _train_classifier)
+                     head_sizes, _build_classifier, _train_classifier, held_out_accuracy)
     source = "".join(inspect.getsource(code) for code in training_code) + json.dumps(CLASSIFIER_HEADS)
     return f"{__version__}-{hashlib.sha256(source.encode()).hexdigest()[:12]}"
 
@@ -242,14 +242,20 @@ def ship_classifier(dataset: ImageDataset, classifier_settings: ClassifierSettin
     return weights
 
 
+def held_out_accuracy(classifier: keras.Model, dataset: ImageDataset, s: ClassifierSettings) -> float:
+    """The classifier's label accuracy on the images evaluation_split keeps from it (the reference and the floor)."""
+    _, reference_idx, held_idx = evaluation_split(len(dataset), s.held_out_fraction, s.seed, dataset.groups)
+    unseen = np.concatenate([reference_idx, held_idx])
+    predicted = classifier.predict(dataset.images[unseen], batch_size=256, verbose=0)["classes"].argmax(axis=1)
+    return float(np.mean(predicted == dataset.labels[unseen]))
+
+
 def _train_classifier(dataset: ImageDataset, s: ClassifierSettings, verbose: bool) -> tuple[keras.Model, float]:
     """The classifier, trained on evaluation_split's classifier part, and its label accuracy on everything else."""
     import time
 
     started = time.perf_counter()
-    classifier_idx, reference_idx, held_idx = evaluation_split(len(dataset), s.held_out_fraction, s.seed,
-                                                               dataset.groups)
-    unseen = np.concatenate([reference_idx, held_idx])
+    classifier_idx = evaluation_split(len(dataset), s.held_out_fraction, s.seed, dataset.groups)[0]
     targets, sizes = classifier_targets(dataset), head_sizes(dataset)
     settings.seed_everything(s.seed)
     classifier = _build_classifier(dataset.resolution, dataset.channels, sizes, s)
@@ -257,12 +263,11 @@ def _train_classifier(dataset: ImageDataset, s: ClassifierSettings, verbose: boo
                        loss={name: "sparse_categorical_crossentropy" for name in sizes})
     classifier.fit(dataset.images[classifier_idx], {name: values[classifier_idx] for name, values in targets.items()},
                    epochs=s.epochs, batch_size=s.batch_size, shuffle=True, verbose=0)
-    predicted = classifier.predict(dataset.images[unseen], batch_size=256, verbose=0)["classes"].argmax(axis=1)
-    accuracy = float(np.mean(predicted == dataset.labels[unseen]))
+    accuracy = held_out_accuracy(classifier, dataset, s)
     if verbose:
         learnt = f" (and {', '.join(sizes)[len('classes, '):]})" if len(sizes) > 1 else ""
         print(f"trained the {dataset.name} feature classifier{learnt} on {len(classifier_idx)} images in "
-              f"{time.perf_counter() - started:.0f} s: label accuracy {accuracy:.3f} on the {len(unseen)} it never "
+              f"{time.perf_counter() - started:.0f} s: label accuracy {accuracy:.3f} on the {len(dataset) - len(classifier_idx)} it never "
               f"saw ({s.epochs} epochs)", flush=True)
     return classifier, accuracy
 
