@@ -121,7 +121,7 @@ def train_and_ship(args: argparse.Namespace, *, profile: str, max_samples: int |
                   "command": f"python benchmarks/train_showcase.py --out RUN --images {args.images} "
                              f"--chunk-images {args.chunk_images} --seed {args.seed}",
                   "machine": settings.machine_info(), "real_floor": floor, "note": args.note}
-        showcase.export(args.out, args.export, record)
+        showcase.export(train.load_generator(args.out), args.out, args.export, record)
         checkpoints.write_text(args.export / TRACE, json.dumps(trace, indent=2))
         shipped = train.sample(train.load_generator(args.export), 4, seed=0)
         digest = checkpoints.read_json(args.export / checkpoints.RUN)["weights_sha256"]

@@ -14,6 +14,7 @@ from gan_utils.data import IMAGE_DATASETS, PAIRED_DATASETS, RESOLUTIONS
 
 
 UNLIMITED_EPOCHS = 1_000_000  # the total when only --minutes bounds a run
+PNG_MAX_IMAGES = 64  # sample --png shows at most this many (an 8x8 grid), the first ones
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,10 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", help="draw images from a trained run's generator")
     sample.add_argument("run_dir", type=pathlib.Path)
     sample.add_argument("--num", required=True, type=_integer_at_least(1))
-    sample.add_argument("--out", required=True, type=pathlib.Path, help="an .npz file; it holds `images`")
+    sample.add_argument("--out", type=pathlib.Path, metavar="FILE.npz",
+                        help="an .npz file; it holds `images` (give --out, --png or both)")
+    sample.add_argument("--png", type=pathlib.Path, metavar="FILE.png",
+                        help=f"a picture of the samples: a grid of the first {PNG_MAX_IMAGES} (all, if --num is at "
+                        f"most {PNG_MAX_IMAGES}) with a caption saying what drew them, and the data's licence line")
     sample.add_argument("--seed", type=_integer_at_least(0), default=0)
     sample.add_argument("--label", type=_integer_at_least(0),
                         help="the class to draw, for a run trained with --conditional (default: every class in turn)")
+    sample.add_argument("--psi", type=float,
+                        help="truncation in W for a style-based run (stylegan2, the showcase): each w moves towards "
+                        "the mean w by psi; below 1 (0.7, say) trades variety for fewer odd samples. Default 1: none, "
+                        "the same images as without --psi.")
 
     evaluate = commands.add_parser("evaluate", help="score an .npz of images against a dataset; prints JSON")
     evaluate.add_argument("samples", type=pathlib.Path, help="an .npz file holding `images`")
@@ -235,17 +244,73 @@ def _train(args) -> str:
             f"generator in {args.out / 'generator.keras'}")
 
 
+def _attribution(run_dir: pathlib.Path) -> str | None:
+    """The licence line of the data that run_dir's generator was trained on (run.json's dataset), if it has one."""
+    from gan_utils import checkpoints, cjk, emoji
+
+    run_json = run_dir / checkpoints.RUN
+    dataset = checkpoints.read_json(run_json).get("dataset") if run_json.is_file() else None
+    return {"emoji": emoji.ATTRIBUTION, "cjk": cjk.ATTRIBUTION}.get(dataset)
+
+
+def _truncated(generator, args):
+    """sample --psi's images, or a ValueError naming the fix when the generator has no W."""
+    from gan_utils import wspace
+
+    try:
+        wspace.check_style_generator(generator)
+    except TypeError:
+        raise ValueError(f"--psi truncates in W, and {args.run_dir}'s generator is not style-based (it has no W); "
+                         "leave out --psi, or sample a stylegan2 run (train --recipe stylegan2) or "
+                         "showcase/emoji-stylegan2.") from None
+    return wspace.truncated_sample(generator, args.num, psi=args.psi, seed=args.seed)
+
+
+def _write_png(images, args, how: str) -> str:
+    """Draw sample --png's grid of the first PNG_MAX_IMAGES images, captioned; returns the line to print."""
+    from gan_utils import plots
+
+    shown = min(len(images), PNG_MAX_IMAGES)
+    which = f"all {shown}" if shown == len(images) else f"the first {shown} of {len(images)}"
+    details = [f"seed {args.seed}", *([f"class {args.label}"] if args.label is not None else []),
+               *([how] if how else [])]
+    caption = f"{which.capitalize()} samples of {args.run_dir}, {', '.join(details)}."
+    attribution = _attribution(args.run_dir)
+    args.png.parent.mkdir(parents=True, exist_ok=True)
+    plots.save_grid(images[:shown], args.png, caption + (f"\n{attribution}" if attribution else ""))
+    return (f"drew a grid of {which} images{' ' + how if how else ''} in {args.png}"
+            f"{', captioned with the data licence line' if attribution else ''}")
+
+
 def _sample(args) -> str:
     import numpy as np
 
+    if args.out is None and args.png is None:
+        raise ValueError("say where to write the samples: --out FILE.npz (the images as an array), --png FILE.png "
+                         "(a picture of them), or both.")
+    if args.out is not None and args.out.suffix != ".npz":
+        raise ValueError(f"--out must name an .npz file; got {args.out}.")
+    if args.png is not None and args.png.suffix.lower() != ".png":
+        raise ValueError(f"--png must name a .png file; got {args.png}.")
+    if args.psi is not None and args.label is not None:
+        raise ValueError("--psi truncates a style-based generator, and those are unconditional: leave out --label.")
     from gan_utils import train
 
-    if args.out.suffix != ".npz":
-        raise ValueError(f"--out must name an .npz file; got {args.out}.")
-    images = train.sample(train.load_generator(args.run_dir), args.num, seed=args.seed, labels=args.label)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, images=images)
-    return f"wrote {len(images)} images, float32 {images.shape[1:]} in [-1, 1], to {args.out}"
+    generator = train.load_generator(args.run_dir)
+    if args.psi is None:
+        images, how = train.sample(generator, args.num, seed=args.seed, labels=args.label), ""
+    else:
+        images = _truncated(generator, args)
+        how = f"truncated in W with psi {args.psi:g}" if args.psi != 1 else "with psi 1 (not truncated)"
+    lines = []
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(args.out, images=images)
+        lines.append(f"wrote {len(images)} images{' ' + how if how else ''}, float32 {images.shape[1:]} in [-1, 1], "
+                     f"to {args.out}")
+    if args.png is not None:
+        lines.append(_write_png(images, args, how))
+    return "\n".join(lines)
 
 
 def _read_images(path: pathlib.Path):

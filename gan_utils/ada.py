@@ -2,9 +2,12 @@
 
 Each transform is applied to an image with probability p, to real and generated images alike. While p stays below
 about 0.8 the augmentations do not leak: the augmented distribution still determines the clean one, so the
-generator has no reason to draw augmented-looking images. p is not fixed: it follows the overfitting heuristic
-r_t = E[sign D(x_real)], rising while the discriminator is too sure of the training images (r_t above the target)
-and falling otherwise. Chapter 6's DiffAugment (`gan_utils.augment`) applies its transforms every time instead.
+generator has no reason to draw augmented-looking images. p is not fixed: it follows an overfitting heuristic
+r_t, rising while the discriminator is too sure of the training images (r_t above the target) and falling
+otherwise. With a loss that pins the logit's zero point (the logistic loss) r_t = E[sign D(x_real)], the paper's;
+the relativistic pairing loss only scores the difference of a pair's logits and leaves their common level free,
+so there r_t = E[sign(D(x_real) - D(G(z)))] over the discriminator step's own pairs, which a constant added to
+every logit does not change. Chapter 6's DiffAugment (`gan_utils.augment`) applies its transforms every time.
 """
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ import tensorflow as tf
 
 from gan_utils import distribute
 
-TARGET = 0.6  # the r_t that ADA steers towards (the paper's choice)
+TARGET = 0.6  # the r_t that ADA steers towards (the paper's choice): 80% of the decisions won, real images scored
+# real (E[sign D(x)]) or pairs won (E[sign(D(x) - D(G(z)))]); the same share of wins for both statistics
+STATISTICS = ("real_sign", "pair_sign")  # r_t from the real logits' signs (ADA), or from the paired differences
 INTERVAL = 4  # discriminator steps between two adjustments of p, as the paper
 SPEED_IMAGES = 100_000  # p can move from 0 to 1 over this many real images (the paper: 500k, for far longer runs)
 TRANSLATION = 0.125  # integer shifts up to this fraction of the side, reflect-padded
@@ -143,24 +148,30 @@ def _check_fraction(name: str, value, *, upper_open: bool = False) -> float:
 
 class AdaptiveAugment:
     """The augmentation probability p and its controller: call `augment` on what the discriminator sees and
-    `observe` with the real images' logits after every discriminator step.
+    `observe` with the logits of the real and generated images after every discriminator step.
 
     Every `interval` observations, p moves by sign(r_t - target) * (real images observed) / speed_images, clipped
-    to [0, 1], where r_t = E[sign D(x_real)] over those observations: with a fixed speed in images, the controller
-    reacts alike at every batch size. p and the controller's counters are variables, so checkpoints hold them.
+    to [0, 1]: with a fixed speed in images, the controller reacts alike at every batch size. statistic
+    "real_sign" takes r_t = E[sign D(x_real)] (ADA, for losses that pin the logit's zero point); "pair_sign" takes
+    r_t = E[sign(D(x_real) - D(G(z)))] over each step's pairs, for the relativistic pairing loss, which leaves
+    the logits' common level free. Under a distribution strategy the sums run over the global batch. p and the
+    controller's counters are variables, so checkpoints hold them.
     """
 
     def __init__(self, target: float = TARGET, speed_images: float = SPEED_IMAGES, interval: int = INTERVAL,
-                 initial_p: float = 0.0):
+                 initial_p: float = 0.0, statistic: str = "real_sign"):
         self.target = _check_fraction("target", target, upper_open=True)
         if isinstance(speed_images, bool) or not isinstance(speed_images, numbers.Real) or speed_images <= 0:
             raise ValueError(f"speed_images must be a positive number (images for p to go from 0 to 1); got "
                              f"{speed_images!r}.")
         if isinstance(interval, bool) or not isinstance(interval, numbers.Integral) or interval < 1:
             raise ValueError(f"interval must be a positive integer (discriminator steps); got {interval!r}.")
-        self.speed_images, self.interval = float(speed_images), int(interval)
+        if statistic not in STATISTICS:
+            raise ValueError(f"statistic must be one of {', '.join(STATISTICS)} (pair_sign for the relativistic "
+                             f"loss); got {statistic!r}.")
+        self.speed_images, self.interval, self.statistic = float(speed_images), int(interval), statistic
 
-        def state(name, value):
+        def state(name, value):  # every replica assigns the same value (sums are over the global batch)
             return keras.Variable(value, trainable=False, dtype="float32", name=name, aggregation="mean")
 
         self.p = state("ada_p", _check_fraction("initial_p", initial_p))
@@ -177,11 +188,24 @@ class AdaptiveAugment:
         """augment(images, p, seed_generator) at the current p."""
         return augment(images, self.p.value, seed_generator)
 
-    def observe(self, real_logits) -> None:
-        """Accumulate sign(D(x)) of one discriminator step's real images; adjust p every `interval` calls."""
-        logits = tf.cast(real_logits, "float32")
-        self._sign_sum.assign_add(tf.reduce_sum(tf.sign(logits)))
-        self._count.assign_add(tf.cast(tf.size(logits), "float32"))
+    def signs(self, real_logits, fake_logits):
+        """float32, one per real image: sign D(x) ("real_sign") or sign(D(x) - D(G(z))) of its pair ("pair_sign")."""
+        real = tf.cast(real_logits, "float32")
+        if self.statistic == "real_sign":
+            return tf.sign(real)
+        fake = tf.cast(fake_logits, "float32")
+        if fake.shape != real.shape:
+            raise ValueError(f"pair_sign pairs each real logit with one generated logit; got shapes {real.shape} "
+                             f"and {fake.shape}.")
+        return tf.sign(real - fake)
+
+    def observe(self, real_logits, fake_logits=None) -> None:
+        """Accumulate one discriminator step's signs (see `signs`); adjust p every `interval` calls."""
+        if self.statistic == "pair_sign" and fake_logits is None:
+            raise ValueError("statistic pair_sign needs the generated images' logits too: observe(real, fake).")
+        signs = self.signs(real_logits, fake_logits)
+        self._sign_sum.assign_add(distribute.replica_sum(tf.reduce_sum(signs)))
+        self._count.assign_add(distribute.replica_sum(tf.cast(tf.size(signs), "float32")))
         self._steps.assign_add(1.0)
         due = tf.cast(tf.equal(tf.math.floormod(self._steps.value, float(self.interval)), 0.0), "float32")
         r_t = self._sign_sum.value / tf.maximum(self._count.value, 1.0)

@@ -80,3 +80,18 @@ def split_cpu(count: int) -> list[str]:
         raise ValueError(f"TensorFlow has already started with {len(existing)} CPU device(s); call "
                          f"split_cpu({count}) first thing in a fresh process or kernel.") from error
     return [d.name for d in tf.config.list_logical_devices("CPU")]
+
+
+def replica_sum(value):
+    """The sum of `value` over the replicas, the same on every replica (itself outside a strategy): counters of
+    the global batch, which a variable's "mean" aggregation would otherwise divide by the replicas."""
+    context = tf.distribute.get_replica_context()
+    if num_replicas() == 1 or context is None:
+        return value
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+
+def replica_mean(value):
+    """The mean of `value` over the replicas, the same on every replica (itself outside a strategy): a batch
+    mean of the global batch when every replica holds an equal share of it."""
+    return replica_sum(value) / tf.cast(num_replicas(), value.dtype)

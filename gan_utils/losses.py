@@ -216,6 +216,7 @@ GENERATOR_LOSSES = {
     "relativistic": relativistic_generator_loss,
 }
 PAIRED_GENERATOR_LOSSES = ("relativistic",)  # called as loss(fake_logits, real_logits)
+PAIRED_DISCRIMINATOR_LOSSES = ("relativistic",)  # score pairs (real, fake): the logits' common level is free
 
 DISCRIMINATOR_LOSSES = {
     "minimax": discriminator_loss,

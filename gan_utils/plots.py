@@ -3,7 +3,8 @@
 Every plotting function draws on a new Figure (or on the `ax` you pass) and returns the Figure; none calls show().
 A new Figure is not registered with pyplot, so Jupyter shows it only as a cell's last value: anywhere else in a
 cell, wrap the call in display(...).
-Animations are looping GIFs written to a file, shown inline with show_animation.
+Animations are looping GIFs written to a file, shown inline with show_animation; save_grid writes one captioned grid
+as a PNG.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont, features
 from gan_utils.data import check_images
 from gan_utils.validation import check_int
 
-__all__ = ["images_to_mosaic", "image_grid", "plot_2d", "plot_curves", "save_animation", "show_animation"]
+__all__ = ["images_to_mosaic", "image_grid", "save_grid", "plot_2d", "plot_curves", "save_animation", "show_animation"]
 
 _RANGE_TOLERANCE = 1e-3  # float error allowed outside [-1, 1]; such values are clipped for display
 _REAL_STYLE = dict(color="black", marker="o", s=9, alpha=0.6, linewidths=0)
@@ -163,6 +164,52 @@ def image_grid(
                 bbox=dict(facecolor="black", alpha=0.55, linewidth=0, boxstyle="square,pad=0.15"),
             )
     return fig
+
+
+def _wrap(text: str, font, width: int) -> list[str]:
+    """text's lines ("\n" starts one), each broken at spaces to fit `width` pixels in `font` (a longer word keeps a
+    line of its own)."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            longer = f"{line} {word}" if line else word
+            if line and font.getlength(longer) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = longer
+        lines.append(line)
+    return lines
+
+
+def save_grid(images, path, caption: str, *, ncols: int | None = None, scale: int = 2) -> pathlib.Path:
+    """Write float NHWC images in [-1, 1] as one PNG at `path` and return it as a pathlib.Path: images_to_mosaic
+    enlarged `scale` times (nearest-neighbour, so pixels stay crisp), over a white band holding `caption` in black,
+    wrapped to the grid's width ("\n" starts a new line, e.g. for a licence line)."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or pathlib.Path ending in .png; got {type(path).__name__}.")
+    path = pathlib.Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"path must end with .png (grids are written as PNGs); got {str(path)!r}.")
+    if not isinstance(caption, str) or not caption.strip():
+        raise ValueError(f"caption must say what produced the images (e.g. 'samples of runs/emoji, seed 0'); "
+                         f"got {caption!r}.")
+    scale = check_int("scale", scale, 1)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist; create it first with "
+                                "pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True).")
+    grid = Image.fromarray(np.round(images_to_mosaic(images, ncols=ncols) * 255.0).astype(np.uint8))
+    grid = grid.resize((grid.width * scale, grid.height * scale), resample=Image.Resampling.NEAREST)
+    font, margin = _caption_font(scale), max(2, scale)
+    text = "\n".join(_wrap(caption.strip(), font, grid.width - 2 * margin))
+    _, _, text_width, text_height = ImageDraw.Draw(grid).multiline_textbbox((0, 0), text, font=font)
+    canvas = Image.new(grid.mode, (max(grid.width, text_width + 2 * margin), grid.height + text_height + 2 * margin),
+                       "white")
+    canvas.paste(grid, (0, 0))
+    ImageDraw.Draw(canvas).multiline_text((margin, grid.height + margin), text, fill="black", font=font)
+    canvas.save(path)
+    return path
 
 
 # ----------------------------------------------------------------------------- 2-D points and surfaces

@@ -14,9 +14,10 @@ import keras
 
 from gan_utils import ada
 from gan_utils import augment as augmentation
-from gan_utils import distribute, losses, models, schedules
+from gan_utils import distribute, ema, losses, models, schedules
 
 MIXED_POLICY = "mixed_float16"  # GPUs; a TPU would use "mixed_bfloat16", which needs no loss scaling
+EMA_HALF_LIFE = ema.half_life_images(0.999, 64)  # part one's EMA, 0.999 per update at batch 64: ~44,340 images
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +42,8 @@ class Recipe:
     d_loss: str = "minimax"  # a name from losses.DISCRIMINATOR_LOSSES
     gradient_penalty: float = 0.0  # lambda of the WGAN-GP penalty on real/fake interpolates (0: off)
     r1_gamma: float = 0.0  # gamma of the R1 penalty on real images, added as gamma / 2 * R1 (0: off)
-    ema_decay: float = 0.0  # decay of the generator's exponential moving average (0: no EMA generator)
+    ema_half_life_images: float = 0.0  # the generator's moving average's half-life in images (0: no EMA generator)
+    ema_ramp: float = 0.0  # > 0: the half-life is at most this share of the images seen (0: part one's warm-up)
     augment: tuple = ()  # DiffAugment policy, names from augment.POLICIES, applied to real and fake images
     num_classes: int = 0  # > 0: a class-conditional generator and projection discriminator (chapter 7)
     n_critic: int = 1  # discriminator steps per generator step, each on its own real batch (WGAN-GP uses 5)
@@ -56,6 +58,7 @@ class Recipe:
     horizon_images: int = 0  # > 0: learning rates and gammas fall along a half cosine over this many images
     lr_final_ratio: float = 1.0  # ... the learning rates' end over their start
     gamma_final_ratio: float = 1.0  # ... the gammas' end over their start
+    reconstruction: float = 0.0  # weight of a self-supervised discriminator's reconstruction loss (FastGAN; 0: off)
 
     def __post_init__(self):
         self._check_architecture()
@@ -72,7 +75,7 @@ class Recipe:
         for field in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, field) > 0:
                 raise ValueError(f"recipe {self.name!r}: {field} must be positive; got {getattr(self, field)!r}.")
-        for field in ("gradient_penalty", "r1_gamma", "r2_gamma", "path_length", "horizon_images"):
+        for field in ("gradient_penalty", "r1_gamma", "r2_gamma", "path_length", "horizon_images", "reconstruction"):
             if not getattr(self, field) >= 0:
                 raise ValueError(f"recipe {self.name!r}: {field} must be 0 (off) or positive; "
                                  f"got {getattr(self, field)!r}.")
@@ -94,9 +97,11 @@ class Recipe:
         if self.resolution not in models.RESOLUTIONS or isinstance(self.resolution, bool):
             raise ValueError(f"recipe {self.name!r}: resolution must be one of "
                              f"{', '.join(map(str, models.RESOLUTIONS))}; got {self.resolution!r}.")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"recipe {self.name!r}: ema_decay must be in [0, 1), 0 for no EMA generator "
-                             f"(0.999 is typical); got {self.ema_decay!r}.")
+        for field in ("ema_half_life_images", "ema_ramp"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"recipe {self.name!r}: {field} must be 0 (off) or a positive number (part one's "
+                                 f"EMA has a half-life of {EMA_HALF_LIFE:,.0f} images); got {value!r}.")
 
     def _check_architecture(self) -> None:
         """The family exists and its builders take every argument the recipe gives them."""
@@ -194,8 +199,12 @@ class Recipe:
 
     @classmethod
     def from_json(cls, text: str) -> "Recipe":
-        """The recipe stored by to_json; list-valued model arguments become tuples again."""
+        """The recipe stored by to_json; list-valued model arguments become tuples again. An older recipe's
+        per-update ema_decay becomes the half-life in images it had at its batch size."""
         fields = json.loads(text)
+        if "ema_decay" in fields:
+            decay = fields.pop("ema_decay")
+            fields["ema_half_life_images"] = ema.half_life_images(decay, fields["batch_size"]) if decay else 0.0
         fields["augment"] = tuple(fields.get("augment", ()))
         for part in ("generator", "discriminator"):
             fields[part] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields[part].items()}
@@ -246,12 +255,12 @@ RECIPES["best"] = dataclasses.replace(
     name="best",
     description="Chapter 6's combination for small datasets: the dcgan networks and losses plus "
     "differentiable augmentation (translation and cutout) of real and generated images, two time-scale "
-    "learning rates (D 4e-4, G 2e-4, a constant ratio) and an EMA generator (decay 0.999) for sampling; no "
-    "spectral normalisation, minibatch std or hinge loss. Chosen with benchmarks/choose_best.py (20 epochs, "
-    "seeds 100-104) and benchmarks/time_to_quality.py (ten minutes, seeds 0-2: the longer budget decides where "
-    "the two disagree); chapter 6 re-measures it on seeds 0-4.",
+    "learning rates (D 4e-4, G 2e-4, a constant ratio) and an EMA generator (0.999 per update at batch 64, a "
+    "half-life of about 44,340 images) for sampling; no spectral normalisation, minibatch std or hinge loss. "
+    "Chosen with benchmarks/choose_best.py (20 epochs, seeds 100-104) and benchmarks/time_to_quality.py (ten "
+    "minutes, seeds 0-2: the longer budget decides where the two disagree); chapter 6 re-measures it on seeds 0-4.",
     d_learning_rate=4e-4,
-    ema_decay=0.999,
+    ema_half_life_images=EMA_HALF_LIFE,
     augment=AUGMENT_POLICY,
 )
 
@@ -296,6 +305,9 @@ RECIPES["best64"] = _at_64("best")
 
 # Chapter 8's modern recipes at 64x64, sized for a 2-core CPU; ADA for emoji's 1,596 training images.
 HORIZON_IMAGES = 500_000  # about what 90 minutes of training give on 2 cores at 64x64: the schedules' end
+# StyleGAN2-ADA's EMA (ema_kimg = 10 * batch / 32, ema_rampup 0.05) at batch 64: a half-life of 20,000 images, at
+# most 5% of the images seen, so a short run's average never reaches back to its blurry start.
+MODERN_EMA_HALF_LIFE, MODERN_EMA_RAMP = 20_000, 0.05
 
 RECIPES["r3gan"] = Recipe(
     name="r3gan",
@@ -321,7 +333,8 @@ RECIPES["r3gan"] = Recipe(
     r1_gamma=2.0,
     r2_gamma=2.0,
     r1_interval=4,
-    ema_decay=0.999,
+    ema_half_life_images=MODERN_EMA_HALF_LIFE,
+    ema_ramp=MODERN_EMA_RAMP,
     ada_target=0.6,
     horizon_images=HORIZON_IMAGES,
     lr_final_ratio=0.25,
@@ -354,10 +367,45 @@ RECIPES["stylegan2"] = Recipe(
     batch_size=64,
     r1_gamma=1.0,
     r1_interval=16,
-    ema_decay=0.998,
+    ema_half_life_images=MODERN_EMA_HALF_LIFE,
+    ema_ramp=MODERN_EMA_RAMP,
     ada_target=0.6,
     resolution=64,
     architecture="stylegan2",
+)
+
+RECIPES["fastgan"] = Recipe(
+    name="fastgan",
+    description="FastGAN (Liu et al. 2021), made for few images and little compute, at 64x64 sized for a 2-core "
+    "CPU: a generator of nearest-neighbour up-blocks with GLU and batch norm (widths 256 at 4x4 to 32 at 64x64) "
+    "whose skip-layer excitation gates the 32- and 64-pixel features by the 4- and 8-pixel ones; a spectrally "
+    "normalised discriminator that judges the whole image and the image halved (5x5 patch logits each) and, on "
+    "real images, reconstructs the image halved and one quarter of it from its own 8x8 features (the "
+    "self-supervised loss, weight 1); hinge losses, Adam 2e-4 with betas (0.5, 0.999), DiffAugment and an EMA "
+    "generator. Batch 32. Departures from the paper: no noise injection in the generator; no spectral "
+    "normalisation in the generator (batch norm follows each of its convolutions); the reconstruction is scored "
+    "by the mean absolute pixel error, where the paper uses a pretrained VGG's perceptual distance (not "
+    "available offline), and drawn at 32x32 by two up-blocks; the hinge's real margin is 1, where the paper "
+    "draws it from U(0.8, 1); DiffAugment's translation and cutout, chapter 6's measured policy, where the "
+    "paper uses colour and translation (colour jitter moves skin tones); z of 128 rather than 256; the EMA is "
+    "StyleGAN2-ADA's (a half-life of 20,000 images, at most 5% of those seen), where the paper averages with "
+    "0.999 per step of 8 images (a half-life of 5,500).",
+    latent_dim=128,
+    generator={},
+    discriminator={},
+    g_loss="hinge",
+    d_loss="hinge",
+    g_learning_rate=2e-4,
+    d_learning_rate=2e-4,
+    beta_1=0.5,
+    beta_2=0.999,
+    batch_size=32,
+    ema_half_life_images=MODERN_EMA_HALF_LIFE,
+    ema_ramp=MODERN_EMA_RAMP,
+    augment=AUGMENT_POLICY,
+    reconstruction=1.0,
+    resolution=64,
+    architecture="fastgan",
 )
 
 # Starting points for the gpu profile's larger datasets. Neither was tuned or measured here (no GPU was
@@ -374,7 +422,7 @@ RECIPES["cifar10"] = dataclasses.replace(
     discriminator={**RECIPES["dcgan"].discriminator, "filters": (128, 256, 512), "spectral_norm": True},
     g_loss="hinge",
     d_loss="hinge",
-    ema_decay=0.999,
+    ema_half_life_images=EMA_HALF_LIFE,
 )
 
 RECIPES["fashion_mnist"] = dataclasses.replace(
@@ -418,9 +466,9 @@ TECHNIQUES = {t.name: t for t in [
     Technique("two time-scales", lambda r: r.d_learning_rate != r.g_learning_rate,
               lambda r: dataclasses.replace(r, d_learning_rate=2 * r.g_learning_rate),
               lambda r: dataclasses.replace(r, d_learning_rate=r.g_learning_rate)),
-    Technique("EMA generator", lambda r: r.ema_decay > 0,
-              lambda r: dataclasses.replace(r, ema_decay=0.999),
-              lambda r: dataclasses.replace(r, ema_decay=0.0)),
+    Technique("EMA generator", lambda r: r.ema_half_life_images > 0,
+              lambda r: dataclasses.replace(r, ema_half_life_images=EMA_HALF_LIFE),
+              lambda r: dataclasses.replace(r, ema_half_life_images=0.0)),
     Technique("augmentation", lambda r: bool(r.augment),
               lambda r: dataclasses.replace(r, augment=AUGMENT_POLICY),
               lambda r: dataclasses.replace(r, augment=())),

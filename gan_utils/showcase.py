@@ -30,16 +30,14 @@ def _shapes(generator: keras.Model) -> list[str]:
     return [str(tuple(variable.shape)) for variable in generator.variables]
 
 
-def export(run_dir, out_dir, record: dict) -> pathlib.Path:
-    """Write run_dir's generator (generator.keras, the EMA generator) into out_dir as a shipped run directory.
+def export(generator: keras.Model, run_dir, out_dir, record: dict) -> pathlib.Path:
+    """Write `generator`, run_dir's (train.load_generator: the EMA generator), into out_dir as a shipped run
+    directory with run_dir's recipe, history and run.json.
 
     record is added to run.json (images seen, wall clock, seeds tried...); the weights' sha256 goes with it.
     Returns the weights' path. Values outside float16's range raise ValueError rather than turn into inf.
     """
-    from gan_utils import train
-
     run_dir, out_dir = pathlib.Path(run_dir), pathlib.Path(out_dir)
-    generator = train.load_generator(run_dir)
     values = {f"v{i:04d}": np.asarray(variable.value) for i, variable in enumerate(generator.variables)}
     floats = {key: value for key, value in values.items() if np.issubdtype(value.dtype, np.floating)}
     largest = max(float(np.abs(value).max(initial=0.0)) for value in floats.values())

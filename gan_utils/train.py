@@ -18,6 +18,8 @@ from gan_utils.ema import EMAGenerator
 from gan_utils.recipes import Recipe
 
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
+RECONSTRUCTION_METRICS = ("d_reconstruction",)  # also logged with a self-supervised discriminator (FastGAN)
+PAIR_METRICS = ("d_pairs",)  # also logged for a paired loss: E[sigmoid(D(x) - D(G(z)))], pairs judged correctly
 ADA_METRICS = ("augment_p", "r_t")  # also logged when the recipe adapts its augmentation (ADA)
 PATH_LENGTH_INTERVAL = 4  # StyleGAN2 regularises path lengths lazily, on every 4th generator step
 
@@ -31,7 +33,8 @@ def gan_update(generator, discriminator, g_opt, d_opt, real_images, z_d, z_g, ge
     differentiable augmentation to both, or the generator learns to draw the augmentation. penalty
     (discriminator, real, fake) -> a weighted float32 scalar is added to the discriminator's loss.
     d_real and d_fake are the batch means of sigmoid(D(x)) and sigmoid(D(G(z))), measured before the
-    discriminator step: probabilities for the minimax losses, a squashed score for the others.
+    discriminator step: probabilities for the minimax losses, a squashed score for the others (for a paired
+    loss, which leaves the logits' common level free, only d_pairs = E[sigmoid(D(x) - D(G(z)))] means something).
     With `labels` (class-conditional networks), both networks also get the real batch's labels, so the
     fakes are drawn for the same classes as the real images. Under a tf.distribute strategy or with
     loss-scaling optimisers (mixed precision), the losses are rescaled before differentiating (chapter 11);
@@ -52,29 +55,44 @@ def _conditioned(network, labels):
 
 def discriminator_update(generator, discriminator, d_opt, real_images, z_d, *,
                          discriminator_loss=losses.discriminator_loss, augment_real=None, augment_fake=None,
-                         penalty=None, labels=None, observe_real=None) -> dict:
+                         penalty=None, labels=None, observe=None, paired: bool = False,
+                         self_supervised=None) -> dict:
     """One discriminator step: push D(x) up on real images and D(G(z_d)) down on fakes (see gan_update).
 
-    Returns d_loss, d_real and d_fake. Its first discriminator call, on the real images, is the one that
-    refines spectral normalisation's power-iteration estimate; the others leave it as it is. observe_real, if
-    given, is called with the real images' logits (adaptive augmentation steers by them).
+    Returns d_loss, d_real, d_fake and, when `paired`, d_pairs = E[sigmoid(D(x) - D(G(z)))]. Its first
+    discriminator call, on the real images, is the one that refines spectral normalisation's power-iteration
+    estimate; the others leave it as it is. penalty(D, real_images, fake_images) gets the images before
+    augmentation, as R1 and R2 are defined (GAN._penalty differentiates through the augmentation). observe, if
+    given, is called with the real and the generated images' logits (adaptive augmentation steers by them).
+    self_supervised(real images as seen) -> (logits, a float32 loss), if given, replaces D's call on the real
+    images and adds its loss (FastGAN's reconstruction), returned as d_reconstruction.
     """
     G, D = _conditioned(generator, labels), _conditioned(discriminator, labels)
     with tf.GradientTape() as tape:
-        real, fake = (augment_real or tf.identity)(real_images), (augment_fake or tf.identity)(G(z_d, training=True))
-        real_logits = D(real, training=True)
+        fake_images = G(z_d, training=True)
+        real, fake = (augment_real or tf.identity)(real_images), (augment_fake or tf.identity)(fake_images)
+        if self_supervised is None:
+            real_logits, extra = D(real, training=True), None
+        else:
+            real_logits, extra = self_supervised(real)
         with models.power_iteration_paused(discriminator):
             fake_logits = D(fake, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits)
             if penalty is not None:
-                d_loss += penalty(D, real, fake)
-        d_scaled = _loss_for_gradients(d_loss, d_opt)
+                d_loss += penalty(D, real_images, fake_images)
+        d_scaled = _loss_for_gradients(d_loss if extra is None else d_loss + extra, d_opt)
     d_grads = tape.gradient(d_scaled, discriminator.trainable_variables)
     d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-    if observe_real is not None:
-        observe_real(real_logits)
-    return {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+    if observe is not None:
+        observe(real_logits, fake_logits)
+    real_logits, fake_logits = tf.cast(real_logits, tf.float32), tf.cast(fake_logits, tf.float32)
+    metrics = {"d_loss": d_loss, "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+               "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+    if paired:
+        metrics["d_pairs"] = tf.reduce_mean(tf.sigmoid(real_logits - fake_logits))
+    if extra is not None:
+        metrics["d_reconstruction"] = extra
+    return metrics
 
 
 def generator_update(generator, discriminator, g_opt, z_g, generator_loss, *, augment_fake=None, labels=None,
@@ -136,23 +154,28 @@ class GAN(keras.Model):
 
     The keyword arguments after g_loss are chapter 6's and chapter 8's techniques, all off by default: the
     discriminator's loss (a paired generator loss, the relativistic one, then also sees real images), the WGAN-GP
-    penalty, R1 on real and R2 on generated images (each gamma / 2 times the mean squared input-gradient norm of
-    what D saw; with r1_interval k > 1 they are computed on every k-th discriminator step only, weighted by k:
-    StyleGAN2's lazy regularisation), DiffAugment (augment_fakes=False augments only the real images, which leaks
-    the augmentation into the generator: for demonstrations only) or adaptive augmentation (ada_target > 0),
-    StyleGAN2's path-length regulariser (path_length > 0), an EMA generator, which then is what call() and
-    `sampler` use, and n_critic discriminator steps per generator step (fit's batches then hold n_critic real
-    batches, one per discriminator step). With horizon_images > 0 the gammas follow a half cosine in images seen
-    down to gamma_final_ratio of their start (schedules.cosine); batch_size is the global real batch per
-    discriminator step, which counts the images.
+    penalty, R1 on real and R2 on generated images (each gamma / 2 times the mean squared input-gradient norm;
+    with r1_interval k > 1 they are computed on every k-th discriminator step only, weighted by k: StyleGAN2's lazy
+    regularisation). Every penalty is taken with respect to the images before augmentation and through it, with
+    an augmentation drawn afresh, as StyleGAN2-ADA and R3GAN take R1. Then DiffAugment (augment_fakes=False
+    augments only the real images, which leaks the augmentation into the generator: for demonstrations only) or
+    adaptive augmentation (ada_target > 0; steered by the pairs under a paired loss, see ada.AdaptiveAugment),
+    StyleGAN2's path-length regulariser (path_length > 0), FastGAN's self-supervised discriminator
+    (reconstruction > 0 weighs its reconstruction loss on real images), an EMA generator (ema_half_life_images >
+    0, in images seen, see ema.EMAGenerator), which then is what call() and `sampler` use, and n_critic
+    discriminator steps per generator step (fit's batches then hold n_critic real batches, one per discriminator
+    step). With horizon_images > 0 the gammas follow a half cosine in images seen down to gamma_final_ratio of
+    their start (schedules.cosine); batch_size is the global real batch per discriminator step, which counts the
+    images.
     """
 
     def __init__(self, generator, discriminator, *, latent_dim: int, g_loss: str = "non_saturating",
                  d_loss: str = "minimax", gradient_penalty: float = 0.0, r1_gamma: float = 0.0,
                  r2_gamma: float = 0.0, r1_interval: int = 1, augment: tuple = (), augment_fakes: bool = True,
                  ada_target: float = 0.0, ada_speed_images: float = ada.SPEED_IMAGES, path_length: float = 0.0,
-                 ema_decay: float = 0.0, num_classes: int = 0, n_critic: int = 1, horizon_images: float = 0.0,
-                 gamma_final_ratio: float = 1.0, batch_size: int = 1, seed: int = 0, **kwargs):
+                 ema_half_life_images: float = 0.0, ema_ramp: float = 0.0, num_classes: int = 0, n_critic: int = 1, horizon_images: float = 0.0,
+                 gamma_final_ratio: float = 1.0, reconstruction: float = 0.0, batch_size: int = 1, seed: int = 0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -169,21 +192,34 @@ class GAN(keras.Model):
         self.batch_size = validation.check_int("batch_size", batch_size, 1)
         self.horizon_images, self.gamma_final_ratio = float(horizon_images), float(gamma_final_ratio)
         self.augment_policy, self.augment_fakes = augmentation.check_policy(augment), bool(augment_fakes)
-        self.ada = ada.AdaptiveAugment(ada_target, ada_speed_images) if ada_target else None
+        self.paired_d_loss = d_loss in losses.PAIRED_DISCRIMINATOR_LOSSES
+        self.ada = ada.AdaptiveAugment(ada_target, ada_speed_images,
+                                       statistic="pair_sign" if self.paired_d_loss else "real_sign") \
+            if ada_target else None
         if self.ada and self.augment_policy:
             raise ValueError("Choose one augmentation: a DiffAugment policy (augment) or adaptive augmentation "
                              "(ada_target), not both.")
+        self.reconstruction = float(reconstruction)
+        if self.reconstruction and not hasattr(discriminator, "self_supervised"):
+            raise ValueError(f"reconstruction weighs a self-supervised discriminator's loss, and {discriminator.name!r} "
+                             "has none (self_supervised). Use the fastgan architecture or set it to 0.")
+        if self.reconstruction and num_classes:
+            raise ValueError("reconstruction needs an unconditional discriminator; set num_classes to 0.")
         self.path_length = float(path_length)
         if self.path_length and not hasattr(generator, "num_ws"):
             raise ValueError("path_length regularises a style-based generator's mapping from w to images; "
                              f"{generator.name!r} has no w (num_ws). Use the stylegan2 architecture or set it to 0.")
-        self.pl_mean = keras.Variable(0.0, trainable=False, name="pl_mean") if self.path_length else None
+        self.pl_mean = keras.Variable(0.0, trainable=False, name="pl_mean", aggregation="mean") if self.path_length else None
         self.seed_generator = keras.random.SeedGenerator(seed)  # once, here: a seed in train_step would repeat z
         # The augmentations and the penalties draw from their own stream, made only when used.
-        needs_seeds = bool(self.augment_policy) or bool(self.ada) or self.gradient_penalty > 0 or self.path_length > 0
+        needs_seeds = bool(self.augment_policy) or bool(self.ada) or self.gradient_penalty > 0 or \
+            self.path_length > 0 or self.reconstruction > 0
         self.trick_seeds = keras.random.SeedGenerator(seed + 1) if needs_seeds else None
-        self.ema = EMAGenerator(generator, ema_decay) if ema_decay else None
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRICS + (ADA_METRICS if self.ada else ())}
+        self.ema = EMAGenerator(generator, ema_half_life_images, batch_size=self.batch_size, ramp=ema_ramp) \
+            if ema_half_life_images else None
+        logged = METRICS + (PAIR_METRICS if self.paired_d_loss else ()) + (ADA_METRICS if self.ada else ()) + \
+            (RECONSTRUCTION_METRICS if self.reconstruction else ())
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in logged}
         self.built = True  # both networks are built; Keras must not trace call() on a batch of images
 
     def compile(self, g_opt, d_opt, **kwargs):
@@ -239,11 +275,28 @@ class GAN(keras.Model):
         images_seen = tf.cast(self.d_opt.iterations, tf.float32) * self.batch_size
         return schedules.cosine(images_seen, 1.0, self.gamma_final_ratio, self.horizon_images)
 
+    def _self_supervised(self, real):
+        """(D's logits on the real images as seen, reconstruction * its reconstruction loss), on one quarter of
+        the images drawn for the whole batch, as FastGAN draws it."""
+        part = keras.random.randint((1,), 0, 4, seed=self.trick_seeds)
+        logits, loss = self.discriminator.self_supervised(real, part, training=True)
+        return logits, self.reconstruction * loss
+
+    def _seen(self, discriminator, augmented: bool):
+        """The discriminator as a function of the images before augmentation: D(augment(x)) with a fresh draw
+        when `augmented` and the run augments, so a penalty's input gradient passes through the augmentation."""
+        if not augmented or not (self.augment_policy or self.ada):
+            return discriminator
+        return lambda images, training=True: discriminator(self._augment(images), training=training)
+
     def _penalty(self, discriminator, real, fake):
-        """The weighted penalties on what the discriminator saw, in float32; R1 and R2 lazily when r1_interval > 1."""
+        """The weighted penalties in float32, taken with respect to the real and generated images before
+        augmentation and through it (see _seen); R1 and R2 lazily when r1_interval > 1."""
         total = tf.constant(0.0)
-        if self.gradient_penalty:
-            total += self.gradient_penalty * losses.gradient_penalty(discriminator, real, fake, self.trick_seeds)
+        seen_real, seen_fake = self._seen(discriminator, True), self._seen(discriminator, self.augment_fakes)
+        if self.gradient_penalty:  # interpolates of clean images; one augmentation for both when fakes are seen so
+            critic = seen_real if self.augment_fakes else discriminator
+            total += self.gradient_penalty * losses.gradient_penalty(critic, real, fake, self.trick_seeds)
         if not (self.r1_gamma or self.r2_gamma):
             return total
 
@@ -251,9 +304,9 @@ class GAN(keras.Model):
             weight = 0.5 * self.r1_interval * self.gamma_factor()
             value = tf.constant(0.0)
             if self.r1_gamma:
-                value += self.r1_gamma * losses.r1_penalty(discriminator, real)
+                value += self.r1_gamma * losses.r1_penalty(seen_real, real)
             if self.r2_gamma:
-                value += self.r2_gamma * losses.r2_penalty(discriminator, fake)
+                value += self.r2_gamma * losses.r2_penalty(seen_fake, fake)
             return weight * value
 
         if self.r1_interval == 1:
@@ -263,15 +316,17 @@ class GAN(keras.Model):
 
     def _path_length_penalty(self, generator):
         """path_length * PATH_LENGTH_INTERVAL * StyleGAN2's path-length penalty on every PATH_LENGTH_INTERVAL-th
-        generator step (half a batch of fresh z, as StyleGAN2), else 0; updates the running mean it centres on."""
+        generator step (half a batch of fresh z, as StyleGAN2), else 0; updates the running mean it centres on
+        (outside tf.cond, so that the replicas' means are averaged under a distribution strategy)."""
         def regularise():
             z = self._noise(max(1, self.batch_size // (2 * distribute.num_replicas())))
             penalty, mean = models.path_length_penalty(generator, z, self.pl_mean, self.trick_seeds)
-            self.pl_mean.assign(mean)
-            return self.path_length * PATH_LENGTH_INTERVAL * penalty
+            return self.path_length * PATH_LENGTH_INTERVAL * penalty, mean
 
         due = tf.equal(self.g_opt.iterations % PATH_LENGTH_INTERVAL, 0)
-        return tf.cond(due, regularise, lambda: tf.constant(0.0))
+        penalty, mean = tf.cond(due, regularise, lambda: (tf.constant(0.0), tf.cast(self.pl_mean.value, tf.float32)))
+        self.pl_mean.assign(mean)
+        return penalty
 
     def train_step(self, batch):
         """n_critic discriminator steps, each on its share of the batch, then one generator step."""
@@ -293,7 +348,8 @@ class GAN(keras.Model):
             results = discriminator_update(
                 self.generator, self.discriminator, self.d_opt, real, z_d,
                 discriminator_loss=self.discriminator_loss, augment_real=augment, augment_fake=augment_fake,
-                penalty=penalty, labels=step_labels, observe_real=self.ada.observe if self.ada else None)
+                penalty=penalty, labels=step_labels, observe=self.ada.observe if self.ada else None,
+                paired=self.paired_d_loss, self_supervised=self._self_supervised if self.reconstruction else None)
         results["g_loss"] = generator_update(
             self.generator, self.discriminator, self.g_opt, z_g, self.generator_loss, augment_fake=augment_fake,
             labels=step_labels, real_images=reals[-1] if self.paired_g_loss else None, augment_real=augment,
@@ -322,9 +378,11 @@ def build_gan(recipe: Recipe, channels: int, seed: int, jit_compile=False, *, au
                   d_loss=recipe.d_loss, gradient_penalty=recipe.gradient_penalty, r1_gamma=recipe.r1_gamma,
                   r2_gamma=recipe.r2_gamma, r1_interval=recipe.r1_interval, augment=recipe.augment,
                   augment_fakes=augment_fakes, ada_target=recipe.ada_target, ada_speed_images=recipe.ada_speed_images,
-                  path_length=recipe.path_length, ema_decay=recipe.ema_decay, num_classes=recipe.num_classes,
+                  path_length=recipe.path_length, ema_half_life_images=recipe.ema_half_life_images,
+                  ema_ramp=recipe.ema_ramp, num_classes=recipe.num_classes,
                   n_critic=recipe.n_critic, horizon_images=recipe.horizon_images,
-                  gamma_final_ratio=recipe.gamma_final_ratio, batch_size=recipe.batch_size, seed=seed)
+                  gamma_final_ratio=recipe.gamma_final_ratio, reconstruction=recipe.reconstruction,
+                  batch_size=recipe.batch_size, seed=seed)
         gan.compile(*recipe.build_optimizers(mixed_precision=mixed_precision), jit_compile=jit_compile,
                     run_eagerly=run_eagerly)
     return gan

@@ -1,4 +1,5 @@
-"""A trained style-based generator's W space: per-layer latents, which layers draw which scale, style mixing.
+"""A trained style-based generator's W space: per-layer latents, which layers draw which scale, style mixing,
+truncated sampling.
 
 A StyleGAN2Generator (gan_utils.models.stylegan2) maps z to w with `mapping` and draws images from per-layer
 latents ws (N, num_ws, w_dim) with `synthesis`; layer i of the synthesis network reads ws[:, i]. Everything here
@@ -6,11 +7,16 @@ works on those ws, so it applies to a sample (ws from z) and to a real image pro
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
+from gan_utils.latent import normal_latents
 from gan_utils.validation import check_int
 
-__all__ = ["check_style_generator", "layer_sides", "layer_groups", "ws_from_z", "synthesise", "mix_styles", "mixing_grid"]
+__all__ = ["check_style_generator", "layer_sides", "layer_groups", "ws_from_z", "truncated_sample", "synthesise",
+           "mix_styles", "mixing_grid"]
 
 
 def check_style_generator(generator) -> None:
@@ -56,6 +62,21 @@ def ws_from_z(generator, z, *, psi: float = 1.0) -> np.ndarray:
     """The per-layer latents (N, num_ws, w_dim), float32, of z (N, latent_dim), truncated towards w_avg by psi."""
     check_style_generator(generator)
     return np.asarray(generator.w_plus(np.asarray(z, np.float32), training=False, truncation_psi=psi))
+
+
+def truncated_sample(generator, num: int, *, psi: float, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+    """`num` images (N, R, R, C), float32 in [-1, 1] (clipped), for the z and noise train.sample draws from `seed`,
+    with every w moved towards w_avg by psi: psi = 1 gives train.sample's images exactly, psi = 0 w_avg's image for
+    all, and in between fewer odd samples at the cost of variety."""
+    check_style_generator(generator)
+    num, batch_size = check_int("num", num, 1), check_int("batch_size", batch_size, 1)
+    if isinstance(psi, bool) or not isinstance(psi, numbers.Real) or not math.isfinite(psi):
+        raise ValueError(f"psi must be a finite number (1: no truncation, 0.7: a common choice); got {psi!r}.")
+    z = normal_latents(num, generator.latent_dim, seed)
+    generator.seed_noise(seed)
+    images = [np.asarray(generator(z[start:start + batch_size], training=False, truncation_psi=float(psi)))
+              for start in range(0, num, batch_size)]
+    return np.clip(np.concatenate(images), -1.0, 1.0).astype(np.float32)
 
 
 def synthesise(generator, ws, *, noise_seed: int | None = 0, batch_size: int = 64) -> np.ndarray:

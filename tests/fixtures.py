@@ -35,7 +35,7 @@ TINY_TRICKS_RECIPE = dataclasses.replace(
     d_learning_rate=4e-3,
     gradient_penalty=1.0,
     r1_gamma=0.5,
-    ema_decay=0.9,
+    ema_half_life_images=100.0,
     augment=("colour", "translation", "cutout"),
 )
 

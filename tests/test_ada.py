@@ -134,6 +134,37 @@ def test_the_controller_runs_inside_tf_function_and_its_state_is_checkpointable(
     assert augmented.shape == (4, 16, 16, 3)
 
 
+def _p_after(statistic, real, fake, steps=8):
+    controller = ada.AdaptiveAugment(target=0.6, speed_images=1000, interval=4, statistic=statistic)
+    for _ in range(steps):
+        controller.observe(real, fake)
+    return float(controller.p)
+
+
+def test_the_paired_statistic_ignores_a_constant_added_to_every_logit():
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(1.0, 1.0, (32, 1)).astype("float32"), rng.normal(-1.0, 1.0, (32, 1)).astype("float32")
+    p = _p_after("pair_sign", real, fake)
+    assert p > 0  # D wins most of its pairs: p rises
+    for offset in (-5.0, 3.0):  # the relativistic loss leaves this level free; the paired statistic ignores it
+        assert _p_after("pair_sign", real + offset, fake + offset) == p
+    # the paper's E[sign D(x)] reads the level instead: the same pairs, slid down, switch augmentation off
+    assert _p_after("real_sign", real - 5.0, fake - 5.0) == 0.0 < _p_after("real_sign", real, fake)
+
+
+def test_the_paired_statistic_is_the_share_of_pairs_won_as_a_sign_mean():
+    controller = ada.AdaptiveAugment(target=0.6, speed_images=1000, interval=1, statistic="pair_sign")
+    real = np.array([[2.0], [0.0], [1.0], [-3.0]], "float32")
+    fake = np.array([[1.0], [1.0], [-1.0], [-4.0]], "float32")  # pairs won: 3 of 4
+    controller.observe(real, fake)
+    assert float(controller.r_t) == pytest.approx(0.5)  # 2 * 3/4 - 1
+    assert float(controller.p) == 0.0  # below the target: p stays at 0
+    with pytest.raises(ValueError, match="needs the generated images' logits"):
+        controller.observe(real)
+    with pytest.raises(ValueError, match="statistic must be one of"):
+        ada.AdaptiveAugment(statistic="mean_logit")
+
+
 @pytest.mark.parametrize("arguments, message", [({"target": 1.0}, r"target must be a number in \[0, 1\)"),
                                                 ({"speed_images": 0}, "speed_images must be a positive"),
                                                 ({"interval": 0}, "interval must be a positive integer"),

@@ -51,7 +51,9 @@ def test_conditional_training_and_sampling_a_chosen_class(tmp_path):
         assert stored["images"].shape == (4, 32, 32, 1)
     for args, message in [(["sample", "run", "--num", "2", "--label", "10", "--out", "x.npz"], "labels must be integers in [0, 10)"),
                           (["train", "--dataset", "digits", "--out", "run", "--epochs", "2", "--recipe", "dcgan"],
-                           "holds a conditional run; resume it with --conditional")]:
+                           "holds a conditional run; resume it with --conditional"),
+                          (["sample", "run", "--num", "2", "--psi", "0.7", "--out", "x.npz"],
+                           "run's generator is not style-based (it has no W); leave out --psi")]:
         failed = run_cli(*args, cwd=tmp_path)
         assert failed.returncode == 2 and message in failed.stderr, failed.stderr
 
@@ -177,6 +179,55 @@ def test_project_writes_latents_whose_images_are_the_written_images(tmp_path):
     np.testing.assert_allclose(wspace.synthesise(generator, latents), images, atol=1e-4)
 
 
+SHOWCASE = pathlib.Path(__file__).resolve().parents[1] / "showcase" / "emoji-stylegan2"
+
+
+def test_sample_png_alone_draws_the_first_64_truncated_samples_over_their_caption(tmp_path):
+    from PIL import Image
+
+    from gan_utils import plots, train, wspace
+
+    result = run_cli("sample", str(SHOWCASE), "--num", "65", "--psi", "0.5", "--png", "grid.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ("drew a grid of the first 64 of 65 images truncated in W with psi 0.5 in grid.png, captioned with the "
+            "data licence line") in result.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["grid.png"]  # --out is optional beside --png
+    images = wspace.truncated_sample(train.load_generator(SHOWCASE), 64, psi=0.5)  # 64 of 65: the same first 64
+    tiles = np.round(plots.images_to_mosaic(images) * 255).astype(np.uint8).repeat(2, 0).repeat(2, 1)
+    with Image.open(tmp_path / "grid.png") as png:
+        pixels = np.asarray(png)
+    side = (8 * 65 - 1) * 2  # 8x8 tiles of 64 pixels with 1-pixel gaps, doubled
+    assert tiles.shape[:2] == (side, side) and pixels.shape[1] == side and pixels.shape[0] > side  # caption below
+    np.testing.assert_allclose(pixels[:side].astype(int), tiles.astype(int), atol=1)  # another process's rounding
+
+
+def test_sample_psi_1_gives_the_images_of_sample_without_psi_and_an_emoji_png_carries_the_licence(
+        tmp_path, monkeypatch, capsys):
+    from gan_utils import __main__ as cli
+    from gan_utils import emoji, plots
+
+    captions = []
+    monkeypatch.setattr(plots, "save_grid", lambda images, path, caption: captions.append((len(images), caption)))
+    assert cli.main(["sample", str(SHOWCASE), "--num", "6", "--seed", "5", "--out", str(tmp_path / "plain.npz")]) == 0
+    assert cli.main(["sample", str(SHOWCASE), "--num", "6", "--seed", "5", "--psi", "1", "--out",
+                     str(tmp_path / "one.npz"), "--png", str(tmp_path / "g.png")]) == 0
+    with np.load(tmp_path / "plain.npz") as plain, np.load(tmp_path / "one.npz") as one:
+        np.testing.assert_array_equal(one["images"], plain["images"])  # the same z and noise: the same images
+    assert captions == [(6, f"All 6 samples of {SHOWCASE}, seed 5, with psi 1 (not truncated).\n{emoji.ATTRIBUTION}")]
+    assert "wrote 6 images with psi 1 (not truncated), float32 (64, 64, 3)" in capsys.readouterr().out
+
+
+def test_the_licence_line_follows_the_run_json_dataset(tmp_path):
+    from gan_utils import __main__ as cli
+    from gan_utils import cjk, emoji
+
+    assert cli._attribution(SHOWCASE) == emoji.ATTRIBUTION
+    for dataset, line in [("cjk", cjk.ATTRIBUTION), ("digits", None), ("folder", None)]:
+        (tmp_path / "run.json").write_text(json.dumps({"dataset": dataset}))
+        assert cli._attribution(tmp_path) == line
+    assert cli._attribution(tmp_path / "no_run_json") is None
+
+
 @pytest.mark.parametrize("contents, message", [
     ({}, "it is empty; put your image files directly in it."),
     ({"notes.txt": "text", "photo.webp": "webp"}, "it holds only other files (notes.txt, photo.webp); convert your "
@@ -205,6 +256,10 @@ def test_a_folder_without_images_is_refused_in_one_line(tmp_path, contents, mess
     (["train", "--dataset", "mnist", "--out", "r"], "digits, shapes or toy2d"),
     (["sample", "nowhere", "--num", "3", "--out", "s.npz"], "train into nowhere first"),
     (["sample", "nowhere", "--num", "3", "--out", "s.png"], "--out must name an .npz file"),
+    (["sample", "nowhere", "--num", "3"], "say where to write the samples: --out FILE.npz"),
+    (["sample", "nowhere", "--num", "3", "--png", "s.jpg"], "--png must name a .png file"),
+    (["sample", "nowhere", "--num", "3", "--png", "s.png", "--psi", "0.7", "--label", "1"], "leave out --label"),
+    (["sample", "nowhere", "--num", "3", "--png", "s.png", "--psi", "high"], "invalid float value: 'high'"),
     (["project", "nowhere", "--images", "in.npz", "--out", "o.npz"], "in.npz does not exist"),
     (["project", "nowhere", "--images", "in.npz", "--out", "o.png"], "--out must name an .npz file"),
     (["project", "nowhere", "--images", "in.npz", "--out", "o.npz", "--space", "z"], "invalid choice: 'z'"),

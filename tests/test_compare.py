@@ -149,3 +149,138 @@ def test_paired_effects_refuses_unmatched_seeds_and_a_missing_baseline():
 def test_technique_verdict_reads_the_sign_by_whether_the_baseline_uses_it(differences, in_baseline, expected):
     effect = compare.paired_difference(np.array(differences) + 10.0, np.full(len(differences), 10.0))
     assert compare.technique_verdict(effect, in_baseline=in_baseline) == expected
+
+
+@pytest.mark.parametrize("a, b, lower_is_better, winner", [
+    ([50.0, 48.0, 55.0], [120.0, 110.0, 131.0], True, "a"),  # a's FIDs are all lower
+    ([120.0, 110.0, 131.0], [50.0, 48.0, 55.0], True, "b"),
+    ([0.7, 0.72, 0.71], [0.6, 0.62, 0.65, 0.61], False, "a"),  # a's recalls are all higher
+    ([0.6, 0.62, 0.65], [0.7, 0.72, 0.71], False, "b"),
+])
+def test_recipe_verdict_names_the_winner_when_three_seeds_ranges_separate(a, b, lower_is_better, winner):
+    verdict = compare.recipe_verdict(a, b, lower_is_better=lower_is_better)
+    assert (verdict.winner, verdict.rule) == (winner, "ranges separate") and verdict.paired is None
+    assert verdict.mean_a == pytest.approx(np.mean(a)) and verdict.range_b == (min(b), max(b))
+    assert (verdict.n_a, verdict.n_b) == (len(a), len(b)) and verdict.ratio == pytest.approx(np.mean(a) / np.mean(b))
+
+
+def test_two_unpaired_seeds_are_too_few_even_when_the_ranges_separate():
+    verdict = compare.recipe_verdict([50.0, 51.0], [60.0, 61.0])
+    assert verdict.winner is None and verdict.rule is None
+    assert verdict.sentence("fastgan", "dcgan64") == (
+        "fastgan against dcgan64 on FID is not resolved at this budget (means 50.5 and 60.5; 2 seeds each are too "
+        "few for the ranges to decide and the runs are not paired by seed).")
+
+
+def test_two_paired_seeds_are_too_few_for_the_interval():
+    verdict = compare.recipe_verdict([50.0, 51.0], [60.0, 62.0], seeds_a=[0, 1], seeds_b=[1, 0])
+    assert verdict.winner is None and verdict.paired.differences == (-12.0, -9.0)
+    assert "2 paired seeds are too few for an interval to decide" in verdict.sentence("a", "b")
+
+
+def test_pairing_by_seed_resolves_overlapping_ranges():
+    baseline = {0: 10.0, 1: 30.0, 2: 20.0, 3: 50.0, 4: 40.0}  # seeds differ a lot
+    variant = {seed: fid - 2.0 + shift for (seed, fid), shift in zip(baseline.items(), [0.1, -0.1, 0.0, 0.2, -0.2])}
+    seeds_b = [4, 3, 2, 1, 0]  # any order: the runs are matched by seed
+    verdict = compare.recipe_verdict(list(variant.values()), [baseline[s] for s in seeds_b],
+                                     seeds_a=list(variant), seeds_b=seeds_b)
+    assert (verdict.winner, verdict.rule) == ("a", "paired interval excludes zero")
+    assert verdict.paired.seeds == (0, 1, 2, 3, 4) and verdict.paired.mean == pytest.approx(-2.0)
+    assert verdict.range_a == pytest.approx((8.1, 48.2)) and verdict.range_b == (10.0, 50.0)  # they overlap
+    half_width = 2.7764451051977987 * np.std([0.1, -0.1, 0.0, 0.2, -0.2], ddof=1) / np.sqrt(5)
+    assert (verdict.paired.low, verdict.paired.high) == pytest.approx((-2.0 - half_width, -2.0 + half_width))
+    assert verdict.sentence("fastgan", "dcgan64") == (
+        "fastgan beats dcgan64 on FID (mean 28.0, range 8.1-48.2 over 5 seeds, against 30.0, range 10.0-50.0 over "
+        "5 seeds): paired by seed, fastgan minus dcgan64 averages -2.0, and its 95% interval, -2.2 to -1.8, "
+        "excludes 0.")
+    flipped = compare.recipe_verdict([baseline[s] for s in seeds_b], list(variant.values()), seeds_a=seeds_b,
+                                     seeds_b=list(variant))
+    assert flipped.winner == "b" and flipped.paired.mean == pytest.approx(2.0)
+    assert "fastgan beats dcgan64" in flipped.sentence("dcgan64", "fastgan")
+    assert "fastgan minus dcgan64 averages -2.0, and its 95% interval, -2.2 to -1.8" in flipped.sentence(
+        "dcgan64", "fastgan")
+    higher = compare.recipe_verdict(list(variant.values()), [baseline[s] for s in seeds_b], seeds_a=list(variant),
+                                    seeds_b=seeds_b, lower_is_better=False)
+    assert (higher.winner, higher.rule) == ("b", "paired interval excludes zero")  # a higher score is better
+
+
+def test_noisy_paired_differences_with_overlapping_ranges_are_not_resolved():
+    verdict = compare.recipe_verdict([50.0, 60.0, 55.0], [52.0, 58.0, 57.0], seeds_a=[0, 1, 2], seeds_b=[0, 1, 2])
+    assert verdict.winner is None and verdict.paired.differences == (-2.0, 2.0, -2.0)
+    assert verdict.paired.low < 0 < verdict.paired.high
+    assert verdict.sentence("fastgan", "dcgan64", score="KID") == (
+        "fastgan against dcgan64 on KID is not resolved at this budget (means 55.0 and 55.7; ranges overlap and "
+        f"the paired 95% interval of fastgan minus dcgan64, {verdict.paired.low:.1f} to {verdict.paired.high:.1f}, "
+        "contains 0).")
+
+
+def test_separated_ranges_sentence_names_the_winner_first_with_its_numbers():
+    verdict = compare.recipe_verdict([120.4, 110.2, 131.9], [52.1, 48.3, 55.0, 50.0])
+    assert verdict.sentence("dcgan64", "fastgan") == (
+        "fastgan beats dcgan64 on FID (mean 51.4, range 48.3-55.0 over 4 seeds, against 120.8, range 110.2-131.9 "
+        "over 3 seeds): the seeds' ranges separate.")
+    small = compare.recipe_verdict([0.712, 0.724, 0.731], [0.61, 0.62, 0.6], lower_is_better=False)
+    assert small.sentence("fastgan", "dcgan64", score="recall").startswith(
+        "fastgan beats dcgan64 on recall (mean 0.722, range 0.712-0.731 over 3 seeds, against 0.610, range")
+
+
+@pytest.mark.parametrize("a, b, kwargs, message", [
+    ([], [1.0], {}, "scores_a is empty"),
+    ([1.0], [1.0, np.inf], {}, "scores_b must be finite"),
+    ([1.0, 2.0], [1.0, 2.0], {"seeds_a": [0], "seeds_b": [0, 1]}, "seeds_a names 1 seeds for 2 scores"),
+    ([1.0, 2.0], [1.0, 2.0], {"seeds_a": [0, 1], "seeds_b": [3, 3]}, "seeds_b repeats seed 3"),
+    ([1.0, 2.0], [1.0, 2.0], {"seeds_a": [0, 1]}, "seeds are given for one side only"),
+    ([1.0, 2.0], [1.0, 2.0], {"confidence": 95}, "confidence must be between 0 and 1"),
+])
+def test_recipe_verdict_refuses_bad_input(a, b, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare.recipe_verdict(a, b, **kwargs)
+
+
+def test_runs_from_different_seeds_are_not_paired():
+    verdict = compare.recipe_verdict([50.0, 51.0, 52.0], [51.5, 53.0, 54.0], seeds_a=[0, 1, 2], seeds_b=[0, 1, 3])
+    assert verdict.paired is None and verdict.winner is None
+
+
+@pytest.mark.parametrize("values, lower_is_better, trend", [
+    ([100.0, 80.0, 60.0, 40.0, 20.0], True, "still improving"),  # the last 3 beat 80 by more than 5
+    ([0.2, 0.3, 0.4, 0.5, 0.6], False, "still improving"),  # recall rising
+    ([30.0, 30.5, 29.8, 30.2, 30.1], True, "levelled off"),
+    ([30.0, 35.0, 45.0, 55.0, 65.0], True, "getting worse"),
+    ([50.0, 40.0, 52.0, 38.0, 45.0], True, "not resolved"),  # the last 3 span 14, their best is within 5 of 40
+    ([30.0, 40.0, 50.0], True, "not resolved"),  # too few: nothing before the last 3
+])
+def test_trend_verdict_against_the_noise_band(values, lower_is_better, trend):
+    noise = 5.0 if lower_is_better else 0.05
+    assert compare.trend_verdict(values, noise=noise, lower_is_better=lower_is_better).trend == trend
+
+
+def test_trend_sentences_give_the_numbers_that_decided():
+    improving = compare.trend_verdict([100.0, 80.0, 60.0, 40.0, 20.0], noise=5.0)
+    assert (improving.best_recent, improving.best_before, improving.recent_range) == (20.0, 80.0, (20.0, 60.0))
+    assert improving.sentence("fastgan") == (
+        "fastgan's FID is still improving: the best of its last 3 evaluations, 20.0, beats the best before them, "
+        "80.0, by more than the noise band of 5.0.")
+    assert compare.trend_verdict([30.0, 30.5, 29.8, 30.2, 30.1], noise=5.0).sentence("fastgan") == (
+        "fastgan's FID has levelled off: its last 3 evaluations (29.8-30.2) stay within the noise band of 5.0, and "
+        "their best is within it of the best before them, 30.0.")
+    assert compare.trend_verdict([30.0, 35.0, 45.0, 55.0, 65.0], noise=5.0).sentence("fastgan") == (
+        "fastgan's FID is getting worse: all of its last 3 evaluations (45.0-65.0) are worse than the best before "
+        "them, 30.0, by more than the noise band of 5.0.")
+    assert compare.trend_verdict([50.0, 40.0, 52.0, 38.0, 45.0], noise=5.0).sentence("fastgan") == (
+        "The trend of fastgan's FID is not resolved: its last 3 evaluations (38.0-52.0) spread wider than the noise "
+        "band of 5.0, yet their best, 38.0, is within it of the best before them, 40.0.")
+    few = compare.trend_verdict([30.0, 40.0], noise=5.0, window=2)
+    assert np.isnan(few.best_recent) and few.sentence("fastgan") == (
+        "The trend of fastgan's FID is not resolved: 2 evaluations, and at least 3 are needed.")
+
+
+@pytest.mark.parametrize("values, kwargs, message", [
+    ([], {"noise": 1.0}, "values is empty"),
+    ([1.0, np.nan, 2.0, 3.0], {"noise": 1.0}, "values must be finite"),
+    ([1.0, 2.0, 3.0, 4.0], {"noise": 0.0}, "noise must be a positive, finite spread"),
+    ([1.0, 2.0, 3.0, 4.0], {"noise": 1.0, "window": 1}, "window must be an integer of at least 2"),
+])
+def test_trend_verdict_refuses_bad_input(values, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compare.trend_verdict(values, **kwargs)

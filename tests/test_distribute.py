@@ -30,7 +30,7 @@ def test_bad_strategy_and_device_counts_are_refused():
     assert distribute.make_strategy("none").num_replicas_in_sync == 1
 
 
-@pytest.mark.parametrize("recipe", ["tiny", "tricks"])
+@pytest.mark.parametrize("recipe", ["tiny", "tricks", "modern"])
 def test_mirrored_strategy_on_two_cpu_devices_matches_one_device(recipe):
     """Two replicas of 8 images against one device with 16: same draws, same weights up to float rounding."""
     run = subprocess.run([sys.executable, str(TESTS / "distributed_check.py"), recipe], cwd=TESTS,
@@ -47,3 +47,12 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_one_device(recipe):
     # weights, not the largest single weight: Adam turns a near-zero gradient's rounding into a full step.
     assert result["weight_difference"] < 0.01 * result["weight_change"]
     np.testing.assert_allclose(result["mirrored_losses"], result["single_losses"], rtol=3e-3, atol=1e-5)
+    # ADA's p and r_t and the path-length mean: counted over the global batch, one value for all replicas
+    assert result["mirrored_tricks"].keys() == result["single_tricks"].keys()
+    for name, value in result["single_tricks"].items():  # r_t: a pair whose logits nearly tie may flip its sign
+        tolerance = {"atol": 2.5 / 64} if name == "ada_r_t" else {"rtol": 2e-2, "atol": 1e-4}  # 64 signs observed
+        np.testing.assert_allclose(result["mirrored_tricks"][name], value, err_msg=name, **tolerance)
+    if recipe == "modern":
+        assert result["single_tricks"]["ada_p"] > 0 and result["single_tricks"]["pl_mean"] > 0  # both acted
+    np.testing.assert_allclose(result["ada_mirrored"], result["ada_single"], rtol=1e-6)
+    assert result["ada_single"][0] > 0

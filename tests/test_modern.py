@@ -12,7 +12,7 @@ TINY_STYLE = dataclasses.replace(
     recipes.RECIPES["stylegan2"], name="tiny-style", latent_dim=8, resolution=32, batch_size=16,
     generator={"w_dim": 16, "mapping_layers": 1, "filters": (16, 8, 8, 4)},
     discriminator={**TINY_STAGES, "widths": TINY_STAGES["widths"][::-1]}, r1_gamma=0.1, r1_interval=2,
-    path_length=2.0, ema_decay=0.9, ada_speed_images=500, g_learning_rate=1e-3, d_learning_rate=1e-3)
+    path_length=2.0, ema_half_life_images=100.0, ada_speed_images=500, g_learning_rate=1e-3, d_learning_rate=1e-3)
 
 
 def test_r3gan_is_the_papers_recipe_at_cpu_size():
@@ -21,7 +21,8 @@ def test_r3gan_is_the_papers_recipe_at_cpu_size():
         ("relativistic", "relativistic", "r3gan", 64)
     assert r3gan.r1_gamma == r3gan.r2_gamma == 2.0 and r3gan.gamma_final_ratio == 0.1  # gamma 2 -> 0.2 (FFHQ-64)
     assert (r3gan.beta_1, r3gan.beta_2, r3gan.g_learning_rate, r3gan.lr_final_ratio) == (0.0, 0.99, 5e-4, 0.25)
-    assert r3gan.horizon_images > 0 and r3gan.ema_decay > 0 and r3gan.ada_target == 0.6
+    assert r3gan.horizon_images > 0 and r3gan.ema_half_life_images > 0 and r3gan.ema_ramp > 0
+    assert r3gan.ada_target == 0.6
     g_opt, _ = r3gan.build_optimizers()
     assert isinstance(g_opt.get_config()["learning_rate"], dict)  # a schedule, not a constant
     rate = schedules.ImagesCosine(5e-4, 1.25e-4, r3gan.horizon_images, r3gan.batch_size)

@@ -506,3 +506,61 @@ def test_grids_and_animations_work_at_every_resolution(tmp_path, side, channels)
     path = plots.save_animation(frames, tmp_path / "training.gif", scale=1)
     with Image.open(path) as gif:
         assert gif.n_frames == 3 and gif.size[0] >= 2 * side
+
+
+# ----------------------------------------------------------------------------- save_grid
+
+
+def read_png(path):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.mode, np.asarray(image)
+
+
+def test_save_grid_writes_the_upscaled_mosaic_over_a_white_band_with_dark_caption_text(tmp_path):
+    images = noise_frames(1, shape=(4, 32, 32, 1))[0]
+    path = plots.save_grid(images, tmp_path / "grid.png", "All 4 samples of runs/digits, seed 0.", scale=2)
+    assert path == tmp_path / "grid.png"
+    mode, pixels = read_png(path)
+    assert mode == "L" and pixels.shape[1] == 65 * 2  # a 2x2 mosaic with a 1-pixel gap, doubled; grayscale stays L
+    np.testing.assert_array_equal(pixels[:130], upscaled_mosaic(images, 2))  # PNG is lossless: exactly the tiles
+    band = pixels[130:]
+    assert 10 <= len(band) <= 60 and (band < 128).any() and np.median(band) == 255
+
+
+def test_save_grid_keeps_colour_exactly(tmp_path):
+    images = noise_frames(1, shape=(3, 16, 16, 3))[0]
+    mode, pixels = read_png(plots.save_grid(images, tmp_path / "colour.png", "three colour samples", ncols=3, scale=1))
+    assert mode == "RGB"
+    np.testing.assert_array_equal(pixels[:16], np.round(plots.images_to_mosaic(images, ncols=3) * 255).astype(np.uint8))
+
+
+def test_save_grid_wraps_the_caption_to_the_grid_and_starts_a_line_at_each_newline(tmp_path):
+    images = noise_frames(1, shape=(4, 32, 32, 1))[0]
+
+    def band_and_width(caption):
+        _, pixels = read_png(plots.save_grid(images, tmp_path / "grid.png", caption, scale=2))
+        return pixels.shape[0] - 130, pixels.shape[1]
+
+    one_line, one_width = band_and_width("seed 0")
+    two_lines, _ = band_and_width("seed 0\nlicence")
+    wrapped, wrapped_width = band_and_width(" ".join(["word"] * 40))  # far wider than 130 pixels on one line
+    assert two_lines > one_line and wrapped > 2 * one_line and one_width == wrapped_width == 130
+    _, unbreakable_width = band_and_width("x" * 60)  # one word: the image widens rather than cut it off
+    assert unbreakable_width > 130
+
+
+def test_save_grid_rejects_bad_arguments_with_the_fix(tmp_path):
+    images = constant_tiles([0.0, 1.0])
+    with pytest.raises(ValueError, match="must end with .png"):
+        plots.save_grid(images, tmp_path / "grid.jpg", "caption")
+    with pytest.raises(TypeError, match="str or pathlib.Path"):
+        plots.save_grid(images, 3, "caption")
+    with pytest.raises(ValueError, match="caption must say what produced the images"):
+        plots.save_grid(images, tmp_path / "grid.png", "  ")
+    with pytest.raises(FileNotFoundError, match="mkdir"):
+        plots.save_grid(images, tmp_path / "missing" / "grid.png", "caption")
+    with pytest.raises(ValueError, match="Divide by 127.5"):
+        plots.save_grid(images * 255, tmp_path / "grid.png", "caption")
+    assert not (tmp_path / "grid.png").exists()

@@ -140,8 +140,8 @@ def test_each_technique_switches_on_and_off_changing_nothing_else(technique):
     dcgan = recipes.get_recipe("dcgan")
     with_it = recipes.add(dcgan, technique)
     assert with_it.name == f"dcgan + {technique}" and t.used_by(with_it)
-    assert _changed_fields(dcgan, with_it) <= {"discriminator", "g_loss", "d_loss", "d_learning_rate", "ema_decay",
-                                               "augment"}
+    assert _changed_fields(dcgan, with_it) <= {"discriminator", "g_loss", "d_loss", "d_learning_rate",
+                                               "ema_half_life_images", "augment"}
     without = recipes.leave_out(with_it, technique)
     assert not t.used_by(without) and _changed_fields(dcgan, without) <= {"discriminator"}  # flags set to False
     assert without.build_models(1)[1].output_shape == (None, 1)
@@ -171,7 +171,7 @@ def test_one_change_variants_cover_every_technique_once():
                                              ({"d_loss": "rpgan"}, "Unknown discriminator loss"),
                                              ({"r1_gamma": -1.0}, "r1_gamma must be 0"),
                                              ({"gradient_penalty": float("nan")}, "gradient_penalty must be 0"),
-                                             ({"ema_decay": 1.0}, r"ema_decay must be in \[0, 1\)"),
+                                             ({"ema_half_life_images": -1.0}, "ema_half_life_images must be 0"),
                                              ({"augment": ("blur",)}, "Unknown augmentation 'blur'")])
 def test_bad_recipe_fields_are_refused(change, message):
     with pytest.raises(ValueError, match=message):

@@ -16,7 +16,7 @@ def shipped(tmp_path_factory):
     """A tiny style-based run trained for one epoch and exported: (run directory, shipped directory)."""
     run_dir, out_dir = tmp_path_factory.mktemp("run"), tmp_path_factory.mktemp("shipped")
     train.train_run(run_dir, tiny_dataset(64), TINY_STYLE, epochs=1, seed=0, verbose=False)
-    showcase.export(run_dir, out_dir, {"images_seen": 64, "seeds_tried": [{"seed": 0}]})
+    showcase.export(train.load_generator(run_dir), run_dir, out_dir, {"images_seen": 64, "seeds_tried": [{"seed": 0}]})
     return run_dir, out_dir
 
 

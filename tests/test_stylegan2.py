@@ -297,7 +297,7 @@ def test_clone_model_gives_the_same_variables_in_the_same_order_so_the_ema_copy_
     assert isinstance(clone, stylegan2.StyleGAN2Generator)
     assert [(v.path.split("/")[-1], tuple(v.shape)) for v in clone.variables] == \
         [(v.path.split("/")[-1], tuple(v.shape)) for v in generator.variables]
-    ema = EMAGenerator(generator, 0.9)
+    ema = EMAGenerator(generator, 600, batch_size=64)
     _set_noise_strength(generator, 0.5)
     ema.model.set_weights(generator.get_weights())
     z = _z(2)

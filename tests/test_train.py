@@ -300,17 +300,19 @@ def test_n_critic_runs_the_real_updates_and_moves_g_once_per_n_critic_d_steps(tm
     assert int(result.gan.d_opt.iterations) == 4 and int(result.gan.g_opt.iterations) == 2  # 64 / 16 d-steps
 
 
-def test_the_penalty_is_the_weighted_sum_of_gradient_penalty_and_r1():
+def test_the_penalties_are_taken_through_the_augmentation_with_respect_to_the_images_before_it(monkeypatch):
     # Without spectral normalisation, whose training calls refine u between the penalty calls compared here.
     recipe = dataclasses.replace(TINY_TRICKS_RECIPE, discriminator={**TINY_TRICKS_RECIPE.discriminator,
                                                                     "spectral_norm": False})
     gan = train.build_gan(recipe, 1, seed=0)
+    monkeypatch.setattr(gan, "_augment", lambda images: 2.0 * images)  # a deterministic, non-isometric stand-in
     generator_images = gan.generator(tf.zeros((16, 8)))
     state = gan.trick_seeds.state.numpy().copy()
     penalty = gan._penalty(gan.discriminator, IMAGES, generator_images)
     gan.trick_seeds.state.assign(state)  # the same interpolation weights again
-    gp = losses.gradient_penalty(gan.discriminator, IMAGES, generator_images, gan.trick_seeds)
-    r1 = losses.r1_penalty(gan.discriminator, IMAGES)
+    doubled = lambda images, training=True: gan.discriminator(2.0 * images, training=training)
+    gp = losses.gradient_penalty(doubled, IMAGES, generator_images, gan.trick_seeds)
+    r1 = 4.0 * losses.r1_penalty(gan.discriminator, 2.0 * IMAGES)  # grad_x D(2x) = 2 D'(2x): R1 of D at 2x, times 4
     np.testing.assert_allclose(float(penalty), float(1.0 * gp + 0.25 * r1), rtol=1e-5)
     assert penalty.dtype == tf.float32
 
@@ -362,7 +364,8 @@ def test_conditional_recipes_need_a_dataset_with_that_many_classes(tmp_path):
 
 MODERN = dataclasses.replace(TINY_RECIPE, name="tiny-modern", g_loss="relativistic", d_loss="relativistic",
                              discriminator={**TINY_RECIPE.discriminator, "dropout": 0.0}, r1_gamma=0.5,
-                             r2_gamma=0.5, ema_decay=0.9, ada_target=0.6, ada_speed_images=1000, beta_1=0.0)
+                             r2_gamma=0.5, ema_half_life_images=100.0, ada_target=0.6, ada_speed_images=1000,
+                             beta_1=0.0)
 
 
 def test_a_paired_generator_loss_sees_the_real_images_logits():
@@ -381,9 +384,9 @@ def test_the_trainer_passes_the_real_batch_to_a_paired_loss_and_observes_real_lo
     gan.train_step(IMAGES)
     d, g = seen["d"][-1], seen["g"][-1]
     np.testing.assert_array_equal(np.asarray(g["real_images"]), np.asarray(IMAGES))
-    assert g["augment_real"] is d["augment_real"] is not None and d["observe_real"] == gan.ada.observe
+    assert g["augment_real"] is d["augment_real"] is not None and d["observe"] == gan.ada.observe
     train.build_gan(TINY_RECIPE, 1, seed=0).train_step(IMAGES)
-    assert seen["g"][-1]["real_images"] is None and seen["d"][-1]["observe_real"] is None
+    assert seen["g"][-1]["real_images"] is None and seen["d"][-1]["observe"] is None
 
 
 def test_r1_and_r2_are_weighted_by_half_their_gammas_and_follow_the_schedule():

@@ -80,3 +80,38 @@ def test_a_generator_without_w_space_and_misshapen_ws_are_refused(generator):
         wspace.ws_from_z(dcgan, _z(1))
     with pytest.raises(ValueError, match=r"\(N, num_ws, w_dim\)"):
         wspace.synthesise(generator, np.zeros((2, 3, 8), "float32"))
+
+
+def test_truncated_sample_at_psi_1_is_train_sample_exactly_noise_and_all(generator):
+    from gan_utils import train
+
+    untruncated = wspace.truncated_sample(generator, 5, psi=1.0, seed=3)
+    np.testing.assert_array_equal(untruncated, train.sample(generator, 5, seed=3))  # the same z and noise for a seed
+    assert untruncated.shape == (5, 32, 32, 3) and untruncated.dtype == np.float32
+    assert not np.allclose(wspace.truncated_sample(generator, 5, psi=0.5, seed=3), untruncated, atol=1e-3)
+
+
+def test_truncated_sample_draws_the_images_of_the_truncated_ws_of_train_samples_z():
+    import keras
+
+    from gan_utils import latent
+
+    keras.utils.set_random_seed(1)
+    quiet = models.stylegan2_generator(LATENT, 3, resolution=32, w_dim=8, mapping_layers=2, filters=(8, 8, 8, 4))
+    quiet.w_avg.assign(np.random.default_rng(0).normal(size=8).astype("float32"))  # noise strengths stay 0
+    half = wspace.ws_from_z(quiet, latent.normal_latents(4, LATENT, seed=2), psi=0.5)
+    np.testing.assert_allclose(wspace.truncated_sample(quiet, 4, psi=0.5, seed=2),
+                               wspace.synthesise(quiet, half, noise_seed=None), atol=1e-5)
+    at_avg = wspace.truncated_sample(quiet, 4, psi=0.0, seed=2)
+    np.testing.assert_allclose(at_avg, np.broadcast_to(at_avg[:1], at_avg.shape), atol=1e-6)  # w_avg's image for all
+
+
+@pytest.mark.parametrize("psi", [float("nan"), float("inf"), True, "0.7"])
+def test_truncated_sample_refuses_a_psi_that_is_not_a_finite_number(generator, psi):
+    with pytest.raises(ValueError, match="psi must be a finite number"):
+        wspace.truncated_sample(generator, 2, psi=psi)
+
+
+def test_truncated_sample_refuses_a_generator_without_w_space():
+    with pytest.raises(TypeError, match="not a style-based generator"):
+        wspace.truncated_sample(models.dcgan_generator(LATENT, 1), 2, psi=0.7)

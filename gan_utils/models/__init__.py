@@ -1,7 +1,8 @@
 """Generator and discriminator builders, the table of architecture families, and their shared layers.
 
 `dcgan` holds chapter 1's MLPs and the DCGAN family; `keras_io` keras-io's 64x64 face DCGAN as published; `r3gan`
-R3GAN's residual networks; `stylegan2` StyleGAN2's generator, trained against R3GAN's discriminator; `unet`
+R3GAN's residual networks; `stylegan2` StyleGAN2's generator, trained against R3GAN's discriminator; `fastgan`
+FastGAN's skip-layer-excitation generator and self-supervised discriminator for few images; `unet`
 pix2pix's and CycleGAN's U-Net generator and PatchGAN discriminator; `layers`, `equalized` and `resample` the
 building blocks the families share (minibatch standard deviation, spectral normalisation, the equalised learning
 rate, filtered 2x resampling). ARCHITECTURES is the one place a family is registered. Generators map latent noise z
@@ -19,6 +20,7 @@ from gan_utils.models.dcgan import (ACTIVATIONS, CHANNELS, DISCRIMINATOR_NORMS, 
                                     RESOLUTIONS, UPSAMPLES, dcgan_discriminator, dcgan_generator,
                                     mlp_discriminator, mlp_generator)
 from gan_utils.models.equalized import EqualizedConv2D, EqualizedDense, ScaledLeakyReLU
+from gan_utils.models.fastgan import GLU, FastGANDiscriminator, QuarterCrop, fastgan_discriminator, fastgan_generator
 from gan_utils.models.keras_io import keras_io_discriminator, keras_io_generator
 from gan_utils.models.layers import (MINIBATCH_STD_EPSILON, MinibatchStdDev, SpectralNormalization,
                                      batch_coupled_layers, power_iteration_paused)
@@ -86,6 +88,7 @@ ARCHITECTURES = {
     "r3gan": Architecture(r3gan_generator, r3gan_discriminator, add_or_drop_stages),
     # StyleGAN2's generator against R3GAN's discriminator, the same discriminator family as the r3gan recipe's.
     "stylegan2": Architecture(stylegan2_generator, r3gan_discriminator, style_generator_and_stages),
+    "fastgan": Architecture(fastgan_generator, fastgan_discriminator, None),  # 64x64 only
 }
 COMMON_ARGUMENTS = ("num_classes", "sync_batch_norm", "resolution")  # what Recipe.build_models passes to every family
 

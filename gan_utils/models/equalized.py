@@ -122,6 +122,7 @@ class ScaledLeakyReLU(keras.layers.Layer):
         super().__init__(**kwargs)
         self.negative_slope = _check_real("negative_slope", negative_slope, positive=False)
         self.gain = _check_real("gain", gain, positive=True)
+        self.built = True  # no weights to build (Keras' fit under a strategy checks that every layer is built)
 
     def call(self, inputs):
         return ops.leaky_relu(inputs, negative_slope=self.negative_slope) * self.gain

@@ -60,6 +60,10 @@ class Upsample(_Resample):
     """Images (N, H, W, C) to (N, 2H, 2W, C): zeros inserted after every pixel, then the low-pass filter with gain
     4, so a constant image stays constant away from the border (upfirdn2d's upsample2d with zero padding)."""
 
+    def __init__(self, taps: Sequence[float] = DEFAULT_TAPS, **kwargs):
+        super().__init__(taps, **kwargs)
+        self.built = True  # no weights to build (Keras' fit under a strategy checks that every layer is built)
+
     def call(self, inputs):
         n, h, w, c = ops.shape(inputs)
         zeros = ops.zeros_like(inputs)

@@ -316,16 +316,18 @@ class StyleGAN2Generator(keras.Model):
         w_avg = ops.convert_to_tensor(self.w_avg)
         return w_avg + ops.cast(psi, "float32") * (ops.cast(ws, "float32") - w_avg)
 
-    def w_plus(self, z, *, training=False, truncation_psi=1.0):
+    def w_plus(self, z, *, training=False, truncation_psi=1.0, track_w_avg=True):
         """The per-layer latents ws (N, num_ws, w_dim), float32, that call() draws z with: training=True updates
-        w_avg and mixes styles, training=False truncates by truncation_psi (1: not at all)."""
+        w_avg (unless track_w_avg is False) and mixes styles, training=False truncates by truncation_psi (1: not at
+        all)."""
         w = self.mapping(z)
         ws = ops.repeat(w[:, None, :], self.num_ws, axis=1)
         if training:
             if not isinstance(truncation_psi, numbers.Real) or truncation_psi != 1:
                 raise ValueError(f"truncation_psi={truncation_psi!r} with training=True: truncation is for "
                                  "sampling. Call with training=False, or leave truncation_psi at 1.")
-            self._track_w_avg(w)
+            if track_w_avg:
+                self._track_w_avg(w)
             return self._mix_styles(ws) if self.style_mixing else ws
         if isinstance(truncation_psi, numbers.Real) and truncation_psi == 1:
             return ws
@@ -407,14 +409,17 @@ def path_length_penalty(generator: StyleGAN2Generator, z, pl_mean, seed_generato
     With y ~ N(0, I) / sqrt(H W) drawn from seed_generator, the length for each sample is sqrt(mean over the
     num_ws layers of |J_w^T y|^2), J_w the Jacobian of the image with respect to that layer's w (the paper's
     |J_w^T y| with the reference code's average over layers); ws come from w_plus(z, training=True), with style
-    mixing and the w_avg update, as in a training step. a = pl_mean + decay * (mean length - pl_mean), the running
+    mixing as in a training step but without moving w_avg (the reference code moves it here too; the generator
+    step moves it anyway, and a lazy regulariser runs under tf.cond, where a replica-synchronised update cannot). a = pl_mean + decay * (mean length - pl_mean), the running
     mean, and penalty = mean((length - a)^2); as in the reference code the penalty's `a` keeps its gradient
-    through the batch's mean length. new_pl_mean is `a` without gradient: store it for the next call. Call it
+    through the batch's mean length. new_pl_mean is `a` without gradient: store it for the next call (under a
+    distribution strategy each replica's `a` is its own batch's, and a variable with "mean" aggregation keeps their
+    mean, which is the global batch's). Call it
     inside the trainer's tape: the inner gradient is taken with a nested GradientTape, so the penalty is
     differentiable with respect to the generator's weights.
     """
     decay = _check_fraction("decay", decay, below_one=False)
-    ws = ops.cast(generator.w_plus(z, training=True), "float32")
+    ws = ops.cast(generator.w_plus(z, training=True, track_w_avg=False), "float32")
     with tf.GradientTape() as tape:
         tape.watch(ws)
         images = ops.cast(generator.synthesis(ws), "float32")
