@@ -27,6 +27,8 @@ shape, for the 64x64 rows), fed by gan_utils.data.make_pipeline:
                                   every 4th step, ADA, an EMA generator
     stylegan2, trainer (64x64x3)  chapter 8's StyleGAN2 generator against R3GAN's discriminator (batch 64): lazy
                                   R1 every 16th step, ADA, an EMA generator
+    fastgan, trainer (64x64x3)    FastGAN for few images (batch 32): skip-layer excitation, a self-supervised
+                                  discriminator that reconstructs real images, DiffAugment, an EMA generator
 
 A row the machine cannot run (no GPU, or a setting that fails here) is printed, and written to the JSON,
 with "skipped: <reason>" and no numbers; the other rows are still measured. Each configuration is built
@@ -86,7 +88,7 @@ SEED = 0
 CHANNELS = 1
 LOGICAL_CPUS = 2  # the mirrored row's devices on a machine with fewer than 2 GPUs
 SPEED_BASELINE = "dcgan, tf.function"
-RECIPES_64 = ("classic64", "dcgan64", "best64", "r3gan", "stylegan2")  # the 64x64 rows, on emoji-shaped images
+RECIPES_64 = ("classic64", "dcgan64", "best64", "r3gan", "stylegan2", "fastgan")  # the 64x64 rows, on emoji-shaped images
 NOTE_FLOAT16_ON_CPU = ("CPUs lack fast float16 units (TensorFlow falls back to slow float16 kernels), so this row "
                        "shows the cost on this machine; the gain needs a GPU with tensor cores.")
 

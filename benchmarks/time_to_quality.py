@@ -99,7 +99,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_utils import data, evaluate, train
+from gan_utils import checkpoints, compare, data, evaluate, train
 from gan_utils import recipes as gan_recipes
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -148,7 +148,16 @@ class Setup:
     classics: tuple[str, ...] = ()
 
 
-EMOJI_RECIPES = ("classic64", "dcgan64", "best64", "r3gan", "stylegan2")
+EMOJI_RECIPES = ("dcgan64", "best64", "stylegan2", "fastgan", "r3gan")
+# Ablations of one ingredient, run by name like any recipe: what the fastgan recipe loses without it.
+ABLATIONS = {"fastgan, no reconstruction": dataclasses.replace(
+    gan_recipes.RECIPES["fastgan"], name="fastgan, no reconstruction", reconstruction=0.0,
+    description="The fastgan recipe without its self-supervised reconstruction loss (weight 0): the ablation.")}
+
+
+def recipe_named(name: str) -> gan_recipes.Recipe:
+    """An ablation of ABLATIONS, or what gan_utils.recipes.get_recipe calls `name`."""
+    return ABLATIONS[name] if name in ABLATIONS else gan_recipes.get_recipe(name)
 SETUPS = {
     # Issue 5's goals on digits: classic is sized for a CPU too; cifar10 and fashion_mnist are for a GPU.
     "digits": Setup("digits", ("dcgan", "best"), ("classic", "dcgan", "best"), (0, 1, 2), 10.0,
@@ -156,11 +165,12 @@ SETUPS = {
                     max_floor_multiple=3, checks=("no_degradation", "near_floor", "beats_rival", "no_memorisation")),
     # Issues 14 and 15 on the emoji people at 64x64: five recipes side by side, 15 minutes each. The one with the
     # lowest final FID is emoji's default recipe; it should end at most half dcgan64's FID (issue 15).
-    "emoji": Setup("emoji", EMOJI_RECIPES, EMOJI_RECIPES, (0,), 15.0, RESULTS / "time_to_quality_emoji.json",
-                   fast="dcgan64", baseline="classic64", quality=None, rival="dcgan64", max_floor_multiple=8,
-                   moonshot_floor_multiple=5, max_rival_ratio=0.5, sharpness_range=(0.8, 1.25),
+    "emoji": Setup("emoji", EMOJI_RECIPES, ("dcgan64", "fastgan"), (0, 1, 2), 15.0,
+                   RESULTS / "time_to_quality_emoji.json", fast="dcgan64", baseline="classic64", quality=None,
+                   rival="dcgan64", max_floor_multiple=8, moonshot_floor_multiple=5, max_rival_ratio=0.5,
+                   sharpness_range=(0.8, 1.25),
                    checks=("beats_rival", "no_copies", "sharpness", "near_floor", "attribute_coverage"),
-                   contenders=("r3gan", "stylegan2"), classics=("dcgan64", "best64")),
+                   contenders=("fastgan", "r3gan", "stylegan2"), classics=("dcgan64", "best64")),
 }
 SETUP = SETUPS["digits"]  # the one main() runs; the summaries below judge its goals
 DEFAULTS = {"interval": 1.0, "profile": "cpu", "samples": None}
@@ -224,7 +234,7 @@ class QualityClock(keras.callbacks.Callback):
 def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *, seed: int, minutes: float,
                interval: float, n: int, floor_fid: float, log) -> dict:
     """Train one recipe from `seed` for `minutes` of training time in a fresh run directory; returns its evaluations."""
-    recipe = gan_recipes.get_recipe(name)
+    recipe = recipe_named(name)
     steps_per_epoch = len(dataset) // (recipe.batch_size * recipe.n_critic)
     wall_start = time.perf_counter()
 
@@ -258,10 +268,69 @@ def run_recipe(name: str, dataset: data.ImageDataset, ref: evaluate.Reference, *
     with tempfile.TemporaryDirectory(prefix=f"ttq-{name}-") as run_dir:
         result = train.train_run(run_dir, dataset, recipe, epochs=MAX_EPOCHS, seed=seed, callbacks=[clock],
                                  verbose=False)
-    return {"recipe": name, "seed": seed, "batch_size": recipe.batch_size, "steps_per_epoch": steps_per_epoch,
+    return {"recipe": name, "seed": seed, "recipe_json": json.loads(recipe.to_json()), "minutes": minutes,
+            "batch_size": recipe.batch_size, "steps_per_epoch": steps_per_epoch,
             "epochs": result.epochs_done, "stopped_by": "non-finite loss" if result.stopped_by == "non-finite loss"
             else "minutes", "evaluations": clock.rows, "wall_minutes": (time.perf_counter() - wall_start) / 60,
             "history": result.history, "samples": shown.get("samples")}
+
+
+def _run_path(runs_dir: pathlib.Path, name: str, seed: int) -> pathlib.Path:
+    slug = "".join(c if c.isalnum() else "_" for c in name)
+    return runs_dir / f"{slug}__seed{seed}.json"
+
+
+def store_run(runs_dir: pathlib.Path, run: dict) -> None:
+    """Write one finished run (its samples as uint8 beside it) atomically into runs_dir."""
+    path = _run_path(runs_dir, run["recipe"], run["seed"])
+    samples = run.get("samples")
+    if samples is not None:
+        with checkpoints.atomic_path(path.with_suffix(".npy")) as temporary:
+            np.save(temporary, np.round((samples + 1) * 127.5).astype("uint8"))
+    checkpoints.write_text(path, json.dumps({**run, "samples": None, "machine": settings.machine_info()}, indent=1))
+
+
+def stored_run(runs_dir: pathlib.Path, name: str, seed: int, minutes: float) -> dict | None:
+    """The run of `name` from `seed` stored in runs_dir, or None. A stored run of another recipe definition or
+    budget is refused: mixing it in would compare runs of different code."""
+    path = _run_path(runs_dir, name, seed)
+    if not path.exists():
+        return None
+    run = json.loads(path.read_text())
+    current = json.loads(recipe_named(name).to_json())
+    if run.get("recipe_json") != current or run.get("minutes") != minutes:
+        raise SystemExit(f"{path} holds a run of another definition of {name!r} or another budget; move it away "
+                         "to measure the current recipe, or restore the code it was measured with.")
+    samples = path.with_suffix(".npy")
+    run["samples"] = np.load(samples).astype("float32") / 127.5 - 1.0 if samples.exists() else None
+    return run
+
+
+def all_stored_runs(runs_dir: pathlib.Path, minutes: float) -> list[dict]:
+    """Every run stored in runs_dir, in the order of EMOJI_RECIPES and the ablations, then by seed."""
+    found = [json.loads(path.read_text()) for path in sorted(runs_dir.glob("*__seed*.json"))]
+    order = list(SETUP.recipes) + list(ABLATIONS)
+    found.sort(key=lambda run: (order.index(run["recipe"]) if run["recipe"] in order else len(order), run["seed"]))
+    return [stored_run(runs_dir, run["recipe"], run["seed"], minutes) for run in found]
+
+
+def verdict_lines(runs: list[dict], against: str, skip: tuple = ()) -> list[str]:
+    """One sentence per recipe (but those in `skip`) on its final FID against `against`'s, through
+    compare.recipe_verdict: a win only where 3 seeds' ranges separate or the paired interval excludes 0."""
+    finals: dict[str, dict[int, float]] = {}
+    for run in runs:
+        finals.setdefault(run["recipe"], {})[run["seed"]] = run["evaluations"][-1]["fid"]
+    if against not in finals:
+        return []
+    base = finals[against]
+    lines = []
+    for name, scores in finals.items():
+        if name == against or name in skip:
+            continue
+        verdict = compare.recipe_verdict(list(scores.values()), list(base.values()), seeds_a=list(scores),
+                                         seeds_b=list(base))
+        lines.append(verdict.sentence(name, against, score="15-minute FID"))
+    return lines
 
 
 def log_line(row: dict) -> None:
@@ -614,6 +683,7 @@ def write_results(path: pathlib.Path, figures: dict, lines: list[str], samples: 
           f"and seed; figures are means over the seeds with the range (min-max).", "",
           *lines, "", figures["goal_line"], "", *(f"- {line}" for line in figures["quality_goal_lines"]), "",
           *(f"- {line}" for line in figures["equal_footing_lines"]), "",
+          *(f"- {line}" for line in figures.get("verdict_lines", [])), "",
           "## Checkpoints, over the seeds", "",
           "| recipe | evaluation | training min (mean) | epochs (mean) | FID mean | FID min | FID max |",
           "|---|---|---|---|---|---|---|",
@@ -659,6 +729,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the figures (default benchmarks/results/time_to_quality.json, or "
                         "time_to_quality_emoji.json; a temporary folder with --smoke); a .md table goes beside it")
     parser.add_argument("--note", help="a sentence to store with the results (e.g. what else the machine ran)")
+    parser.add_argument("--runs", type=pathlib.Path, metavar="DIR",
+                        help="store each finished run in DIR and reuse the runs stored there, so an interrupted "
+                        "benchmark resumes at the run it was in (kept outside the repository)")
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="with --runs: train nothing, and summarise every run stored in DIR")
     parser.add_argument("--smoke", action="store_true", help="a quick check that the measurement runs (seconds)")
     args = parser.parse_args(argv)
     SETUP = SETUPS[args.dataset]
@@ -675,9 +750,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds must be distinct non-negative integers.")
     for name in recipes:
         try:
-            gan_recipes.get_recipe(name)
+            recipe_named(name)
         except ValueError as error:
             parser.error(str(error))
+    if args.summarise_only and not args.runs:
+        parser.error("--summarise-only reads the runs stored by --runs DIR; give --runs.")
 
     profile = settings.PROFILES[defaults["profile"]]
     started = time.perf_counter()
@@ -690,9 +767,9 @@ def main(argv: list[str] | None = None) -> int:
     floor = evaluate.evaluate(ref.dataset.images[ref.held_idx[:n]], ref, n=n, memorisation=False)["real_floor"]
     setup_seconds = time.perf_counter() - started
     for name in recipes:
-        if gan_recipes.get_recipe(name).resolution != dataset.resolution:
-            parser.error(f"recipe {name!r} is for {gan_recipes.get_recipe(name).resolution}x"
-                         f"{gan_recipes.get_recipe(name).resolution} images; {SETUP.dataset} is {dataset.resolution}x"
+        if recipe_named(name).resolution != dataset.resolution:
+            parser.error(f"recipe {name!r} is for {recipe_named(name).resolution}x"
+                         f"{recipe_named(name).resolution} images; {SETUP.dataset} is {dataset.resolution}x"
                          f"{dataset.resolution}.")
     print(f"time to quality on {SETUP.dataset} ({dataset.resolution}x{dataset.resolution}, {len(dataset)} training "
           f"images): {', '.join(recipes)} from seeds {', '.join(map(str, seeds))}; {minutes:g} training minutes each, "
@@ -701,9 +778,21 @@ def main(argv: list[str] | None = None) -> int:
           f"{setup_seconds:.0f} s of data loading, extractor training and floor scoring before the runs "
           f"(outside every run's minutes)", flush=True)
 
-    runs = [run_recipe(name, dataset, ref, seed=seed, minutes=minutes, interval=interval, n=n,
-                       floor_fid=floor["fid"], log=log_line)
-            for seed in seeds for name in recipes]
+    runs = []
+    for seed in [] if args.summarise_only else seeds:
+        for name in recipes:
+            run = stored_run(args.runs, name, seed, minutes) if args.runs else None
+            if run is None:
+                run = run_recipe(name, dataset, ref, seed=seed, minutes=minutes, interval=interval, n=n,
+                                 floor_fid=floor["fid"], log=log_line)
+                if args.runs:
+                    store_run(args.runs, run)
+            else:
+                print(f"{name} seed {seed}: stored in {args.runs}, not run again", flush=True)
+            runs.append(run)
+    if args.summarise_only:
+        runs = all_stored_runs(args.runs, minutes)
+        recipes, seeds = list(dict.fromkeys(r["recipe"] for r in runs)), sorted({r["seed"] for r in runs})
     floor_fid = floor["fid"]
     samples = {run["recipe"] if len(seeds) == 1 else f"{run['recipe']} seed {run['seed']}": run.pop("samples")
                for run in runs}
@@ -725,6 +814,10 @@ def main(argv: list[str] | None = None) -> int:
     print(goal_line(goal))
     print("\n".join(quality_goal_lines(quality_goal, minutes)))
     print("\n".join(equal_footing_lines(footing)))
+    verdicts = verdict_lines(runs, SETUP.rival)
+    if quality_recipe(runs) != SETUP.rival:
+        verdicts += verdict_lines(runs, quality_recipe(runs), skip=(SETUP.rival,))
+    print("\n".join(verdicts))
     print(f"load average during the run: {load['min']:.1f} to {load['max']:.1f} on {m['cpus']} CPUs"
           + (" (shared machine: times inflated)" if load["shared"] else ""))
     print(f"peak MB: {peak_mb:.0f} (ru_maxrss of this process)")
@@ -738,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
                "levels": levels, "table": table, "goal": goal, "goal_line": goal_line(goal),
                "quality_goal": quality_goal, "quality_goal_lines": quality_goal_lines(quality_goal, minutes),
                "quality_recipe": quality_recipe(runs), "equal_footing": footing,
-               "equal_footing_lines": equal_footing_lines(footing),
+               "equal_footing_lines": equal_footing_lines(footing), "verdict_lines": verdicts,
                "checkpoints": checkpoints_table(runs), "peak_mb": peak_mb, "load": load, "note": args.note,
                "runs": runs}
     markdown = table_lines(levels, table, minutes, markdown=True)

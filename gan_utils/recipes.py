@@ -377,7 +377,7 @@ RECIPES["stylegan2"] = Recipe(
 RECIPES["fastgan"] = Recipe(
     name="fastgan",
     description="FastGAN (Liu et al. 2021), made for few images and little compute, at 64x64 sized for a 2-core "
-    "CPU: a generator of nearest-neighbour up-blocks with GLU and batch norm (widths 256 at 4x4 to 32 at 64x64) "
+    "CPU: a generator of nearest-neighbour up-blocks with GLU and batch norm (widths 128 at 4x4 to 8 at 64x64) "
     "whose skip-layer excitation gates the 32- and 64-pixel features by the 4- and 8-pixel ones; a spectrally "
     "normalised discriminator that judges the whole image and the image halved (5x5 patch logits each) and, on "
     "real images, reconstructs the image halved and one quarter of it from its own 8x8 features (the "

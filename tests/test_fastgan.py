@@ -41,9 +41,22 @@ def test_the_generator_draws_64x64_images_in_range_with_nearest_upsampling_only(
     generator, _ = _networks()
     images = np.asarray(generator(RNG.normal(size=(4, 8)).astype("float32"), training=False))
     assert images.shape == (4, 64, 64, 3) and np.abs(images).max() <= 1.0
-    ups = [layer for layer in generator.layers if isinstance(layer, keras.layers.UpSampling2D)]
-    assert len(ups) == 4 and {layer.interpolation for layer in ups} == {"nearest"}
+    ups = [layer for layer in generator.layers if isinstance(layer, fastgan.NearestUpConv2D)]
+    assert len(ups) == 4  # every doubling is nearest-neighbour, then a convolution
     assert not any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in generator.layers)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 6, 3), (1, 4, 4, 2)])
+def test_nearest_up_conv_is_upsampling_then_a_3x3_convolution(shape):
+    x = RNG.normal(size=shape).astype("float32")
+    layer = fastgan.NearestUpConv2D(4)
+    got = np.asarray(layer(x))
+    reference = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)
+    reference.build((None, 2 * shape[1], 2 * shape[2], shape[3]))
+    reference.kernel.assign(layer.kernel)
+    expected = np.asarray(reference(keras.layers.UpSampling2D(2, interpolation="nearest")(x)))
+    assert got.shape == (shape[0], 2 * shape[1], 2 * shape[2], 4)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)  # the borders' zero padding included
 
 
 def test_skip_layer_excitation_gates_the_fine_features_by_the_coarse_ones():

@@ -29,7 +29,8 @@ def test_every_recipe_builds_models_and_two_optimisers(channels):
         size = recipe.resolution
         assert generator.input_shape == (None, recipe.latent_dim)
         assert generator.output_shape == discriminator.input_shape == (None, size, size, channels), recipe.name
-        assert discriminator.output_shape == (None, 1)
+        # one logit per image; fastgan's per patch, 5x5 of the whole image and 5x5 of it halved, as in the paper
+        assert discriminator.output_shape == ((None, 50) if recipe.architecture == "fastgan" else (None, 1))
         g_opt, d_opt = recipe.build_optimizers()
         assert g_opt is not d_opt and float(g_opt.learning_rate) == pytest.approx(recipe.g_learning_rate)
 
@@ -267,7 +268,8 @@ def test_build_models_dispatches_through_the_architecture_table(monkeypatch):
 
 def test_unknown_architectures_and_arguments_the_family_does_not_take_are_refused():
     classic64 = recipes.get_recipe("classic64")
-    with pytest.raises(ValueError, match="architecture must be one of dcgan, keras_io, r3gan, stylegan2; got 'stylegan'"):
+    with pytest.raises(ValueError, match="architecture must be one of dcgan, keras_io, r3gan, stylegan2, fastgan; "
+                                         "got 'stylegan'"):
         dataclasses.replace(classic64, architecture="stylegan")
     with pytest.raises(ValueError, match="the keras_io generator takes no argument 'norm', 'strides'; it takes "
                                          "dense_filters, filters, kernel_size, output_kernel_size"):
@@ -337,3 +339,16 @@ def test_the_64x64_recipes_are_made_without_a_resolution_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # as at import, where dcgan64 and best64 are made
         assert recipes._at_64("best") == recipes.get_recipe("best64")
+
+
+def test_an_older_recipe_json_with_a_per_step_ema_decay_loads_as_its_half_life_in_images():
+    shipped = pathlib.Path(__file__).resolve().parents[1] / "showcase" / "emoji-stylegan2" / "recipe.json"
+    fields = json.loads(shipped.read_text())
+    assert fields["ema_decay"] == 0.998 and fields["batch_size"] == 64  # written before the half-life
+    restored = recipes.Recipe.from_json(shipped.read_text())
+    assert restored.ema_half_life_images == pytest.approx(64 * np.log(0.5) / np.log(0.998))  # about 22,150 images
+    assert restored.ema_ramp == 0.0
+    fields["ema_decay"] = 0.0
+    assert recipes.Recipe.from_json(json.dumps(fields)).ema_half_life_images == 0.0  # no EMA stays none
+    best = recipes.get_recipe("best")
+    assert 0.5 ** (best.batch_size / best.ema_half_life_images) == pytest.approx(0.999, abs=1e-12)  # part one's

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -21,9 +22,9 @@ from gan_utils.models.dcgan import (LEAKY_SLOPE, _check_channels, _check_flag, _
 from gan_utils.models.layers import SpectralNormalization
 
 RESOLUTION = 64  # the only size these networks are built for
-GENERATOR_WIDTHS = (256, 128, 128, 64, 32)  # channels at 4, 8, 16, 32 and 64 pixels
-DISCRIMINATOR_WIDTHS = (16, 32, 64, 128)  # channels at 64, 32, 16 and 8 pixels (the whole image's path)
-DECODER_WIDTHS = (64, 32)  # each decoder's channels at 16 and 32 pixels
+GENERATOR_WIDTHS = (128, 64, 32, 16, 8)  # channels at 4, 8, 16, 32 and 64 pixels: about dcgan64's cost per image
+DISCRIMINATOR_WIDTHS = (8, 16, 32, 64)  # channels at 64, 32, 16 and 8 pixels (the whole image's path)
+DECODER_WIDTHS = (16, 8)  # each decoder's channels at 16 and 32 pixels
 RECONSTRUCTION_SIDE = 32  # the decoders draw 32x32 images: the image halved, or a quarter of it at full size
 
 
@@ -65,6 +66,45 @@ class QuarterCrop(keras.layers.Layer):
         return (input_shape[0], input_shape[1] // 2, input_shape[2] // 2, input_shape[3])
 
 
+# Rows: the 4 taps of a stride-2 transposed convolution; columns: the 3 taps of a 3x3 convolution applied after
+# nearest-neighbour 2x upsampling. An output pixel of phase 0 reads input rows i - 1 (tap -1) and i (taps 0 and +1);
+# of phase 1, rows i (taps -1 and 0) and i + 1 (tap +1).
+_NEAREST_TAPS = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], "float32")
+
+
+@keras.saving.register_keras_serializable(package="gan_utils")
+class NearestUpConv2D(keras.layers.Layer):
+    """Nearest-neighbour 2x upsampling then a 3x3 'same' convolution without bias, (N, H, W, C) to (N, 2H, 2W,
+    filters), computed exactly as one stride-2 transposed convolution whose 4x4 kernel sums the 3x3 kernel's taps
+    that read the same input pixel: 4 products per output pixel and channel pair instead of 9."""
+
+    def __init__(self, filters: int, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(3, 3, input_shape[-1], self.filters), name="kernel",
+                                      initializer=self.kernel_initializer)
+
+    def transposed_kernel(self):
+        """The (4, 4, filters, in) kernel of the equivalent stride-2 transposed convolution."""
+        taps = ops.convert_to_tensor(_NEAREST_TAPS, dtype=self.compute_dtype)
+        return ops.einsum("pu,qv,uvio->pqoi", taps, taps, ops.cast(self.kernel, self.compute_dtype))
+
+    def call(self, inputs):
+        return ops.conv_transpose(ops.cast(inputs, self.compute_dtype), self.transposed_kernel(), strides=2,
+                                  padding="same")
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape
+        return (n, None if h is None else 2 * h, None if w is None else 2 * w, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
+
 def _spectral(layer, name):
     return SpectralNormalization(layer, name=name)
 
@@ -74,12 +114,13 @@ def _batch_norm(x, sync: bool, name: str):
 
 
 def _up_block(x, filters: int, sync: bool, prefix: str, *, second_conv: bool):
-    """Nearest-neighbour 2x upsampling, 3x3 convolution to 2 * filters, batch norm and GLU (FastGAN's UpBlock);
-    second_conv adds a second convolution, batch norm and GLU at the new size (its UpBlockComp)."""
-    x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{prefix}_up")(x)
+    """Nearest-neighbour 2x upsampling and a 3x3 convolution to 2 * filters (NearestUpConv2D), batch norm and GLU
+    (FastGAN's UpBlock); second_conv adds a second 3x3 convolution, batch norm and GLU at the new size (its
+    UpBlockComp)."""
     for i in range(2 if second_conv else 1):
-        x = keras.layers.Conv2D(2 * filters, 3, padding="same", use_bias=False, name=f"{prefix}_conv{i + 1}")(x)
-        x = GLU(name=f"{prefix}_glu{i + 1}")(_batch_norm(x, sync, f"{prefix}_norm{i + 1}"))
+        conv = NearestUpConv2D(2 * filters, name=f"{prefix}_conv1") if i == 0 else \
+            keras.layers.Conv2D(2 * filters, 3, padding="same", use_bias=False, name=f"{prefix}_conv{i + 1}")
+        x = GLU(name=f"{prefix}_glu{i + 1}")(_batch_norm(conv(x), sync, f"{prefix}_norm{i + 1}"))
     return x
 
 
@@ -189,6 +230,16 @@ class FastGANDiscriminator(keras.Model):
         self.decoder_whole, self.decoder_part, self.decoder_small = (decoders[k] for k in ("whole", "part", "small"))
         self.crop = QuarterCrop(name="quarter")
         self.built = True
+
+    @property
+    def input_shape(self) -> tuple:
+        """(None, 64, 64, channels), as a functional discriminator reports it."""
+        return self.encoder.input_shape
+
+    @property
+    def output_shape(self) -> tuple:
+        """(None, 50): the patch logits, as a functional discriminator reports its output."""
+        return self.encoder.output_shape[0]
 
     def call(self, images, training=False):
         return self.encoder(images, training=training)[0]
