@@ -7,6 +7,7 @@ Every score is computed at a stated N, beside the same score for held-out real i
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -14,9 +15,10 @@ from gan_utils import data, features, metrics
 from gan_utils.settings import Profile
 
 RECOGNISABLE_CONFIDENCE = 0.8  # mean top-class probability a "recognisable" sample set must reach
-# At 64x64 a copy may come mirrored or shifted by a pixel: the memorisation check compares against those
-# variants of the training images too. Glyphs are not mirrored (a mirrored character is no character).
-MEMORISATION_VARIANTS = {"emoji": {"shift": 1, "mirror": True}, "cjk": {"shift": 1, "mirror": False}}
+# At 64x64 a copy may come mirrored or shifted by a few pixels (as pixel-exact augmentations shift and flip):
+# the memorisation check compares against those variants of the training images too, exactly, up to 4 pixels
+# (6% of the side) each way. Glyphs are not mirrored (a mirrored character is no character).
+MEMORISATION_VARIANTS = {"emoji": {"shift": 4, "mirror": True}, "cjk": {"shift": 4, "mirror": False}}
 
 
 @dataclasses.dataclass
@@ -49,6 +51,12 @@ class Reference:
     def max_n(self) -> int:
         """The largest N at which a floor can be computed: the number of the floor's real images."""
         return len(self.held_idx)
+
+    @functools.cached_property
+    def reference_predictions(self) -> np.ndarray:
+        """The dataset classifier's labels (ints) for the reference part's images: what it reads on real images
+        it never trained on, against which attribute_coverage calibrates."""
+        return self.extractor.probabilities(self.dataset.images[self.reference_idx]).argmax(axis=1)
 
 
 def _split(dataset: data.ImageDataset) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +103,9 @@ def reference(dataset_name: str, profile: Profile, *, extractor: str = "classifi
 
 
 def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, seed: int, memorisation: bool) -> dict:
-    """One side's scores; memorisation=False leaves out the memorisation ratio and copies."""
+    """One side's scores; memorisation=False leaves out the memorisation ratio and copies (the fraction closer
+    to a training image than 99% of fresh real images are) and copies_within_typical (how many are within the
+    fresh real images' median distance; metrics.MemorisationReport)."""
     n = len(images)
     rng = np.random.default_rng(seed)
     real_subset = ref.reference_features[rng.choice(len(ref.reference_features),
@@ -109,7 +119,8 @@ def _scores(ref: Reference, images: np.ndarray, sample_features: np.ndarray, see
         check = metrics.memorisation_check(images, ref.dataset.images[ref.train_idx], ref.dataset.images[ref.fresh_idx],
                                            **MEMORISATION_VARIANTS.get(ref.dataset.name, {}))
         # NaN when held-out images repeat training images exactly (shapes): no ratio exists then.
-        scores.update(memorisation_ratio=check.ratio if np.isfinite(check.ratio) else None, copies=check.copies)
+        scores.update(memorisation_ratio=_finite(check.ratio), copies=check.copies,
+                      copies_within_typical=check.copies_within_typical)
     return scores
 
 
@@ -119,7 +130,8 @@ def evaluate(images, ref: Reference, *, n: int | None = None, seed: int = 0, flo
 
     N defaults to min(len(images), ref.max_n). Returns a JSON-ready dict: n, extractor, the
     generated images' scores, the floor's scores, and, when the extractor classifies, the class checks and
-    each side's attribute coverage (the labels' shares by the classifier against the reference part's).
+    each side's attribute coverage (the labels' shares by the classifier against the reference part's; see
+    attribute_coverage).
     floor=False leaves out the floor and memorisation=False the memorisation check (the slowest part at 64x64),
     for a benchmark that scores often and has computed those once.
     """
@@ -147,12 +159,34 @@ def evaluate(images, ref: Reference, *, n: int | None = None, seed: int = 0, flo
 
 
 def attribute_coverage(ref: Reference, images: np.ndarray) -> dict:
-    """Each label's share among `images` by the dataset classifier (for emoji: the skin tones) against its share
-    in the reference part, and the largest ratio either way (metrics.attribute_coverage; None if one is absent)."""
+    """Each label's share among `images` by the dataset classifier (for emoji: the skin tones) against the
+    reference part's (metrics.attribute_coverage), as a JSON-ready dict.
+
+    Per label: samples and data (the shares), ratio (samples / data), real (the share the classifier reads on
+    the reference part's real images), calibrated_ratio (samples / real), its interval and verdict ("within",
+    "outside" or "unresolved" for metrics.SHARE_FACTOR). Overall: max_ratio (the plain ratio's worst, either
+    way), max_calibrated_ratio, factor, verdict and absent. Ratios that are infinite (a label never drawn) or
+    undefined are None. The floor's own coverage shows what real images score at the same N.
+    """
     predicted = ref.extractor.probabilities(images).argmax(axis=1)
-    found = metrics.attribute_coverage(predicted, ref.dataset.labels[ref.reference_idx], ref.dataset.class_names)
-    return {"shares": {name: {"samples": sample, "data": share} for name, (sample, share) in found.shares.items()},
-            "max_ratio": found.max_ratio if np.isfinite(found.max_ratio) else None, "absent": found.absent}
+    found = metrics.attribute_coverage(predicted, ref.dataset.labels[ref.reference_idx], ref.dataset.class_names,
+                                       real_predicted=ref.reference_predictions)
+    verdicts = found.verdicts
+    shares = {}
+    for name, (sample, share) in found.shares.items():
+        shares[name] = {"samples": sample, "data": share, "ratio": sample / share if share else None}
+        if name in found.calibrated:
+            real, ratio, low, high = found.calibrated[name]
+            shares[name].update(real=real, calibrated_ratio=_finite(ratio), interval=[low, high],
+                                verdict=verdicts[name])
+    return {"shares": shares, "max_ratio": _finite(found.max_ratio),
+            "max_calibrated_ratio": _finite(found.max_calibrated_ratio), "factor": found.factor,
+            "verdict": found.verdict, "absent": found.absent}
+
+
+def _finite(value: float) -> float | None:
+    """`value`, or None where it is infinite or NaN (JSON has neither)."""
+    return float(value) if np.isfinite(value) else None
 
 
 def class_check(ref: Reference, images: np.ndarray) -> dict:

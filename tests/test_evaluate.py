@@ -35,6 +35,9 @@ def test_held_out_real_images_score_exactly_as_the_floor(ref):
     assert 0.8 < floor["sharpness"] < 1.25  # held-out digits are about as sharp as the reference digits
     coverage = result["real_floor"]["attribute_coverage"]
     assert coverage["absent"] == [] and 1 <= coverage["max_ratio"] < 1.5  # digit classes, by the classifier
+    assert coverage["verdict"] != "outside"  # real images drawn like the reference: no share is clearly off
+    # fresh real images are their own floor: exactly the half (180 of 359) within their median distance
+    assert result["real_floor"]["copies_within_typical"] == 180
     assert result["classes"]["recognisable"] and len(result["classes"]["classes_present"]) == 10
 
 
@@ -42,8 +45,28 @@ def test_a_generator_that_returns_training_images_is_flagged(ref):
     copies = ref.dataset.images[ref.train_idx[:300]]
     result = evaluate.evaluate(copies, ref)
     assert result["generated"]["memorisation_ratio"] == pytest.approx(0.0, abs=1e-9)
-    assert result["generated"]["copies"] == 1.0
+    assert result["generated"]["copies"] == 1.0 and result["generated"]["copies_within_typical"] == 300
     assert result["real_floor"]["copies"] < 0.05
+
+
+def test_attribute_coverage_calibrates_against_the_classifiers_reading_of_real_images(ref):
+    images = ref.dataset.images[ref.held_idx]
+    coverage = evaluate.attribute_coverage(ref, images)
+    predicted = ref.extractor.probabilities(images).argmax(axis=1)
+    real = ref.extractor.probabilities(ref.dataset.images[ref.reference_idx]).argmax(axis=1)
+    data = ref.dataset.labels[ref.reference_idx]
+    for k, name in enumerate(ref.dataset.class_names):
+        row = coverage["shares"][name]
+        expected = (np.mean(predicted == k), np.mean(data == k), np.mean(real == k))
+        assert (row["samples"], row["data"], row["real"]) == pytest.approx(expected)
+        assert row["ratio"] == pytest.approx(expected[0] / expected[1])
+        assert row["calibrated_ratio"] == pytest.approx(expected[0] / expected[2])
+        assert row["interval"][0] < row["calibrated_ratio"] < row["interval"][1]
+    assert coverage["factor"] == 1.25 and json.loads(json.dumps(coverage)) == coverage
+    zeros = images[ref.dataset.labels[ref.held_idx] == 0]
+    skewed = evaluate.attribute_coverage(ref, np.concatenate([images, zeros, zeros]))  # three times the zeros
+    assert skewed["shares"]["0"]["verdict"] == "outside" and skewed["verdict"] == "outside"
+    assert skewed["shares"]["0"]["calibrated_ratio"] > 2
 
 
 def test_noise_scores_far_worse_than_the_floor_and_is_not_recognisable(ref):

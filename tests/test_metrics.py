@@ -363,6 +363,83 @@ def test_a_flipped_or_shifted_copy_counts_as_a_copy_only_when_asked():
     assert plain.ratio > 0.9 and aware.copies == 1 and aware.ratio == 0  # unseen flips look new to a plain check
     assert metrics.memorisation_check(shifted, training, held_out, shift=2).copies == 1
     assert metrics.memorisation_check(shifted, training, held_out, shift=1).ratio > 0.9
+    far = np.pad(flipped, ((0, 0), (4, 0), (0, 0), (0, 0)), mode="edge")[:, :12]  # mirrored, then 4 pixels down
+    assert metrics.memorisation_check(far, training, held_out, shift=4, mirror=True).copies_within_typical == 20
+    assert metrics.memorisation_check(far, training, held_out, shift=3, mirror=True).ratio > 0.9
+
+
+def brute_force_variant_distances(queries, references, shift, mirror):
+    """Nearest distances to every shifted (edges repeated) and mirrored reference, built here with np.pad."""
+    height, width = references.shape[1:3]
+    padded = np.pad(references, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="edge")
+    sources = [padded, padded[:, :, ::-1]] if mirror else [padded]
+    flat = queries.reshape(len(queries), -1).astype("float64")
+    return np.min([cdist(flat, source[:, dy:dy + height, dx:dx + width].reshape(len(references), -1)).min(axis=1)
+                   for source in sources for dy in range(2 * shift + 1) for dx in range(2 * shift + 1)], axis=0)
+
+
+def blobs(n, height, width, seed):
+    """Smooth random colour images in [-1, 1]: close neighbours exist, so the bounds have something to prune."""
+    noise = np.random.default_rng(seed).uniform(-1, 1, (n, height, width, 3))
+    return np.clip(3 * ndimage.gaussian_filter(noise, (0, 2, 2, 0)), -1, 1)
+
+
+@pytest.mark.parametrize("shift, mirror", [(0, False), (1, True), (3, False), (3, True)])
+def test_nearest_variant_distances_equal_a_brute_force_over_every_variant(shift, mirror, monkeypatch):
+    monkeypatch.setattr(metrics, "BOUND_CHUNK", 7)  # several chunks of references and of queries
+    monkeypatch.setattr(metrics, "BOUND_SEEDS", 1)  # a poor first cut-off: the pruning must still be exact
+    references = blobs(40, 14, 10, seed=50)  # 14 x 10: pixels beyond the last whole 4 x 4 tile too
+    copies = np.concatenate([np.pad(references[3][None, 1:], ((0, 0), (0, 1), (0, 0), (0, 0)), mode="edge"),
+                             references[7][None, :, ::-1]])  # moved up a pixel (edge repeated), mirrored
+    queries = np.concatenate([blobs(25, 14, 10, seed=51), copies, references[:5] + 0.01])
+    found = metrics.nearest_variant_distances(queries, references, shift=shift, mirror=mirror)
+    assert found.dtype == np.float64 and found.shape == (len(queries),)
+    np.testing.assert_allclose(found, brute_force_variant_distances(queries, references, shift, mirror), rtol=1e-12)
+    assert (found[25] == 0.0) == (shift >= 1) and (found[26] == 0.0) == mirror  # a shifted, a mirrored copy
+
+
+def test_nearest_variant_distances_compare_few_pairs_in_full_and_keep_float32_copies_exact(monkeypatch):
+    full = []
+    pairs = metrics._nearest_of_pairs
+
+    def counting(q, references, norms, query_idx, reference_idx, shift):
+        full.append(len(query_idx))
+        return pairs(q, references, norms, query_idx, reference_idx, shift)
+
+    monkeypatch.setattr(metrics, "_nearest_of_pairs", counting)
+    references = blobs(300, 16, 16, seed=52).astype("float32")
+    queries = np.concatenate([references[:20, :, ::-1], blobs(20, 16, 16, seed=53).astype("float32")])
+    found = metrics.nearest_variant_distances(queries, references, shift=2, mirror=True)
+    assert np.all(found[:20] == 0.0)
+    np.testing.assert_allclose(found, brute_force_variant_distances(queries, references, 2, True), rtol=1e-12)
+    assert sum(full) < 0.1 * 2 * len(queries) * len(references)  # of the 80 x 300 (mirrored) pairs
+
+
+def test_tile_bound_is_below_the_distance_and_exact_for_tile_constant_images():
+    rng = np.random.default_rng(54)
+    images = rng.uniform(-1, 1, (6, 8, 12, 3))
+    (columns, norms), = metrics._bound_columns(images, 0, 4)
+    np.testing.assert_allclose(norms, (images ** 2).sum(axis=(1, 2, 3)))
+    bound = norms[:, None] + norms[None, :] - 2 * columns.T @ columns
+    distance = cdist(images.reshape(6, -1), images.reshape(6, -1)) ** 2
+    assert np.all(bound <= distance + 1e-9)
+    tiled = np.kron(rng.uniform(-1, 1, (6, 2, 3, 3)), np.ones((1, 4, 4, 1)))  # constant on each 4 x 4 tile
+    (columns, norms), = metrics._bound_columns(tiled, 0, 4)
+    np.testing.assert_allclose(norms[:, None] + norms[None, :] - 2 * columns.T @ columns,
+                               cdist(tiled.reshape(6, -1), tiled.reshape(6, -1)) ** 2, atol=1e-9)
+    shifted = list(metrics._bound_columns(images, 1, 4))  # the bound of each shift is that of its image
+    for (columns, norms), variant in zip(shifted, metrics.image_variants(images, shift=1)):
+        (expected, expected_norms), = metrics._bound_columns(np.ascontiguousarray(variant), 0, 4)
+        np.testing.assert_allclose(columns, expected, atol=1e-6)  # sqrt of the round-off of a flat tile: 1e-7
+        np.testing.assert_allclose(norms, expected_norms)
+
+
+def test_memorisation_check_counts_copies_within_the_held_out_median_distance():
+    training = np.zeros((1, 1))
+    held_out = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])  # median nearest distance 3, 1st percentile 1.04
+    report = metrics.memorisation_check(np.array([[0.5], [-3.0], [10.0]]), training, held_out)
+    assert report.copies_within_typical == 2 and report.copies == pytest.approx(1 / 3)
+    assert report.ratio == pytest.approx(3 / 3)
 
 
 def test_attribute_coverage_against_hand_computed_shares():
@@ -387,6 +464,73 @@ def test_attribute_coverage_of_a_missing_value_is_infinite_and_named():
 def test_attribute_coverage_refuses_values_outside_the_names(predicted, message):
     with pytest.raises(ValueError, match=message):
         metrics.attribute_coverage(predicted, np.array([0, 1, 2]), ("a", "b", "c"))
+
+
+def test_calibrated_ratios_and_their_intervals_against_hand_computed_values():
+    predicted = np.repeat([0, 1], [50, 50])  # half and half
+    real = np.repeat([0, 1], [25, 75])  # what the classifier reads on real images: a quarter, three quarters
+    found = metrics.attribute_coverage(predicted, np.repeat([0, 1], [40, 60]), ("a", "b"), real_predicted=real)
+    # Katz: exp(log((50.5 / 100.5) / (25.5 / 100.5)) -+ z sqrt(1/50.5 - 1/100.5 + 1/25.5 - 1/100.5)),
+    # z = 2.2414 for 95% over both values (Bonferroni: 1 - 0.05 / 4)
+    assert found.calibrated["a"] == pytest.approx((0.25, 2.0, 1.27124, 3.08515), rel=1e-4)
+    assert found.calibrated["b"] == pytest.approx((0.75, 2 / 3, 0.517288, 0.864880), rel=1e-4)
+    assert found.max_ratio == pytest.approx(1.25) and found.max_calibrated_ratio == pytest.approx(2.0)
+    assert found.verdicts == {"a": "outside", "b": "unresolved"} and found.verdict == "outside"
+    plain = metrics.attribute_coverage(predicted, real, ("a", "b"))
+    assert plain.calibrated == {} and plain.verdict is None and np.isnan(plain.max_calibrated_ratio)
+
+
+def draws(shares, n, rng, confusion=None):
+    """n attribute values drawn with `shares`, then read through a classifier's confusion matrix if given."""
+    values = rng.choice(len(shares), size=n, p=shares)
+    if confusion is None:
+        return values
+    return (rng.random(n)[:, None] > np.cumsum(confusion, axis=1)[values][:, :-1]).sum(axis=1)  # inverse CDF
+
+
+def test_share_intervals_hold_jointly_for_samples_drawn_like_the_data():
+    shares, rng = np.array([0.4, 0.3, 0.2, 0.1]), np.random.default_rng(60)
+    data = draws(shares, 800, rng)
+    covered, verdicts = 0, set()
+    for _ in range(300):
+        real = draws(shares, 800, rng)
+        found = metrics.attribute_coverage(draws(shares, 800, rng), data, "abcd", real_predicted=real)
+        covered += all(low <= 1 <= high for _, _, low, high in found.calibrated.values())
+        verdicts.add(found.verdict)
+    assert covered / 300 >= 0.93  # 95% jointly, Bonferroni being a little conservative
+    assert verdicts == {"unresolved"}  # at N = 800 no interval is narrow enough to place a share within 1.25
+    large = metrics.attribute_coverage(draws(shares, 200_000, rng), data, "abcd",
+                                       real_predicted=draws(shares, 200_000, rng))
+    assert large.verdict == "within" and large.max_calibrated_ratio < 1.05
+
+
+def test_calibration_cancels_a_classifier_that_confuses_values():
+    shares, rng = np.array([0.25, 0.25, 0.25, 0.25]), np.random.default_rng(61)
+    confusion = np.eye(4)
+    confusion[1] = [0.3, 0.7, 0.0, 0.0]  # reads value 1 as value 0 three times in ten
+    data, real = draws(shares, 50_000, rng), draws(shares, 50_000, rng, confusion)
+    perfect = metrics.attribute_coverage(draws(shares, 50_000, rng, confusion), data, "abcd", real_predicted=real)
+    assert perfect.max_ratio > 1.25  # the plain ratio blames the generator for the classifier: 0.325 / 0.25
+    assert perfect.verdict == "within" and perfect.max_calibrated_ratio < 1.05
+    skewed = metrics.attribute_coverage(draws([0.2, 0.2, 0.4, 0.2], 50_000, rng, confusion), data, "abcd",
+                                        real_predicted=real)
+    assert skewed.verdicts["c"] == "outside" and skewed.verdict == "outside"
+    assert skewed.calibrated["c"][1] == pytest.approx(1.6, rel=0.05)
+
+
+def test_a_value_never_drawn_is_outside_once_n_resolves_it():
+    data = np.repeat([0, 1, 2], 1000)
+    found = metrics.attribute_coverage(np.repeat([0, 1], 600), data, "abc", real_predicted=data)
+    assert found.calibrated["c"][1] == 0 and 0 < found.calibrated["c"][3] < 0.05  # 0.5 added: still an interval
+    assert found.max_calibrated_ratio == np.inf and found.verdicts["c"] == "outside" and found.absent == ["c"]
+    few = metrics.attribute_coverage(np.array([0, 1]), data, "abc", real_predicted=data)
+    assert few.verdicts == {"a": "unresolved", "b": "unresolved", "c": "unresolved"}  # two samples tell nothing
+    with pytest.raises(ValueError, match="factor must be above 1"):
+        metrics.attribute_coverage(data, data, "abc", real_predicted=data, factor=0.8)
+    with pytest.raises(ValueError, match="confidence must be between 0 and 1"):
+        metrics.attribute_coverage(data, data, "abc", real_predicted=data, confidence=95)
+    with pytest.raises(ValueError, match="real_predicted must be"):
+        metrics.attribute_coverage(data, data, "abc", real_predicted=np.array([3]))
 
 
 def test_psnr_is_ten_log10_of_the_squared_range_over_the_mean_squared_error():
