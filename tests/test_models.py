@@ -574,8 +574,9 @@ def test_keras_io_builders_reject_bad_arguments_with_a_clear_sentence(part, kwar
 
 
 def test_the_architecture_table_registers_each_family_once():
-    assert set(models.ARCHITECTURES) == {"dcgan", "keras_io", "r3gan", "stylegan2"}
+    assert set(models.ARCHITECTURES) == {"dcgan", "keras_io", "r3gan", "stylegan2", "fastgan"}
     assert models.ARCHITECTURES["dcgan"].generator is models.dcgan_generator
+    assert models.ARCHITECTURES["fastgan"].discriminator is models.fastgan_discriminator
     assert models.ARCHITECTURES["keras_io"].discriminator is models.keras_io_discriminator
     assert models.ARCHITECTURES["stylegan2"].generator is models.stylegan2_generator
     assert models.ARCHITECTURES["stylegan2"].discriminator is models.r3gan_discriminator

@@ -131,6 +131,8 @@ def test_w_avg_moves_towards_the_batch_mean_w_by_one_minus_beta_in_training_call
     np.testing.assert_allclose(np.asarray(generator.w_avg), expected, rtol=1e-5, atol=1e-7)
     generator(z1, training=False, noise=False)
     np.testing.assert_allclose(np.asarray(generator.w_avg), expected, rtol=1e-5, atol=1e-7)
+    generator.w_plus(z1, training=True, track_w_avg=False)  # the lazy path-length step's call: w_avg stays
+    np.testing.assert_allclose(np.asarray(generator.w_avg), expected, rtol=1e-5, atol=1e-7)
 
 
 def test_w_avg_is_a_non_trainable_float32_variable_that_checkpoints_and_the_ema_copy_see():
@@ -350,7 +352,7 @@ class _LinearGenerator:
     def __init__(self, matrix):
         self.matrix = matrix  # (num_ws * w_dim, side * side * channels)
 
-    def w_plus(self, z, training=False):
+    def w_plus(self, z, training=False, track_w_avg=True):
         return ops.repeat(ops.convert_to_tensor(z)[:, None, :], self.num_ws, axis=1)
 
     def synthesis(self, ws):
